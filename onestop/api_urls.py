@@ -1,0 +1,8 @@
+"""Every /api/v1/ route, gathered from the apps."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("onestop.accounts.api_urls")),
+    path("", include("onestop.catalogue.api_urls")),
+]
