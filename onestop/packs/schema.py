@@ -671,7 +671,7 @@ class _Validator:
             links = counter.get("groups")
             parsed_links = []
             if not links:
-                self.err(f, kpath, "counter has no service groups")
+                self.err(f, _p(kpath, "groups") if "groups" in counter else kpath, "counter has no service groups")
             elif not isinstance(links, list):
                 self.err(f, _p(kpath, "groups"), "must be a list of {group, priority}")
             else:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from onestop.audit.services import audit_record, stream_for_agency, stream_national
 from onestop.catalogue.models import Agency, PriorityGroup, Service, ServiceGroup, Tier
@@ -57,6 +57,13 @@ class _Sync:
     def apply(self, obj, label: str, values: dict[str, Any]) -> list[tuple[str, Any, Any]]:
         changed = []
         for name, new in values.items():
+            if isinstance(new, models.Model):
+                old_id = getattr(obj, f"{name}_id")
+                if old_id != new.pk:
+                    old_obj = type(new).objects.filter(pk=old_id).first() if old_id else None
+                    changed.append((name, getattr(old_obj, "code", old_id), getattr(new, "code", new.pk)))
+                    setattr(obj, name, new)
+                continue
             old = getattr(obj, name)
             if isinstance(old, Decimal) or isinstance(new, Decimal):
                 same = old is not None and new is not None and Decimal(old) == Decimal(new)

@@ -1,121 +1,24 @@
-"""Stand-in for ``onestop.queueing.routing`` / ``onestop.queueing.estimate``.
+"""Stand-in for ``onestop.queueing.estimate`` while that module is not in the tree.
 
 The planning code calls the queueing package's public interface through
-:mod:`onestop.planning._queueing`. While that package is not installed in the tree (it is
-written in parallel), this module supplies an implementation of the same interface so the
-planning tests and benchmarks run. It is never used once ``onestop.queueing`` exists.
+:mod:`onestop.planning._queueing`. ``onestop.queueing.estimate`` is written in parallel;
+until it can be imported, this module supplies the same interface so the planning tests
+and benchmarks run. It is not used once the real module exists.
 
-Semantics assumed here (documented in ``docs/planning.md``):
-
-* a counter serves the groups in ``counter_groups``; a lower level number is preferred
-  (level 1 = primary skill): the counter takes from the best level that has a ticket;
-* a booked ticket that checked in no later than ``booked_start + late_cutoff`` is served
-  first once ``now >= booked_start`` (earliest booking first); a booked ticket that came
-  too late is a walk-in;
-* among walk-ins the oldest priority ticket goes first unless some older regular ticket
-  has already been overtaken ``max_priority_overtakes`` times, in which case the oldest
-  ticket goes first (``max_priority_overtakes=0`` is plain FCFS, a huge value is strict
-  priority);
-* wait estimates assume every counter busy: the ``ahead + 1`` positions move at rate
-  ``n mu + i theta`` when ``i`` are ahead.
+The estimates assume every counter busy: the ``ahead + 1`` positions move at rate
+``n mu + i theta`` when ``i`` are ahead (``theta`` = walk-away rate of each waiting
+citizen), which gives the exact law ``1 - exp(-theta V) ~ Beta(ahead + 1, n mu / theta)``
+for a constant number of counters (a Gamma law when ``theta = 0``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
-
-
-@dataclass(frozen=True, slots=True)
-class WaitingTicket:
-    """A ticket in the queue."""
-
-    id: int
-    group: str
-    issued_at: float
-    priority: bool = False
-    booked_start: float | None = None
-    overtaken: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingParams:
-    """Routing rules."""
-
-    max_priority_overtakes: int = 3
-    arrival_window: float = 30.0
-    late_cutoff: float = 10.0
-
-
-def _on_time_booking(ticket: WaitingTicket, params: RoutingParams) -> bool:
-    return ticket.booked_start is not None and (
-        ticket.issued_at <= ticket.booked_start + params.late_cutoff
-    )
-
-
-def choose_next(
-    waiting: Iterable[WaitingTicket],
-    counter_groups: Mapping[str, int],
-    now: float,
-    params: RoutingParams = RoutingParams(),  # noqa: B008 - frozen, immutable default
-) -> WaitingTicket | None:
-    """The ticket a free counter serving ``counter_groups`` should call now, if any."""
-    best_booked: WaitingTicket | None = None
-    best_level: int | None = None
-    walk_ins: list[WaitingTicket] = []
-    for ticket in waiting:
-        level = counter_groups.get(ticket.group)
-        if level is None:
-            continue
-        if _on_time_booking(ticket, params):
-            start = ticket.booked_start
-            assert start is not None
-            if start <= now and (
-                best_booked is None
-                or (start, ticket.issued_at) < (best_booked.booked_start, best_booked.issued_at)  # type: ignore[operator]
-            ):
-                best_booked = ticket
-            continue
-        if best_level is None or level < best_level:
-            best_level = level
-            walk_ins = [ticket]
-        elif level == best_level:
-            walk_ins.append(ticket)
-    if best_booked is not None:
-        return best_booked
-    if not walk_ins:
-        return None
-    oldest = min(walk_ins, key=lambda t: (t.issued_at, t.id))
-    priority = [t for t in walk_ins if t.priority]
-    if not priority or oldest.priority:
-        return oldest
-    first_priority = min(priority, key=lambda t: (t.issued_at, t.id))
-    blocked = any(
-        not t.priority
-        and t.issued_at < first_priority.issued_at
-        and t.overtaken >= params.max_priority_overtakes
-        for t in walk_ins
-    )
-    return oldest if blocked else first_priority
-
-
-def overtaken_ids(chosen: WaitingTicket, waiting: Iterable[WaitingTicket]) -> list[int]:
-    """Regular tickets of the same group, issued earlier, that the priority ticket overtakes."""
-    if not chosen.priority:
-        return []
-    return [
-        t.id
-        for t in waiting
-        if not t.priority
-        and t.id != chosen.id
-        and t.group == chosen.group
-        and t.booked_start is None
-        and t.issued_at < chosen.issued_at
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +58,9 @@ def estimate_wait(
     if servers <= 0:
         return WaitEstimate(math.inf, math.inf)
     mean = _constant_mean(ahead, servers, service_rate, abandon_rate)
-    p95 = float(_constant_quantiles(ahead, servers, service_rate, abandon_rate, np.array([0.95]))[0])
+    p95 = float(
+        _constant_quantiles(ahead, servers, service_rate, abandon_rate, np.array([0.95]))[0]
+    )
     return WaitEstimate(mean, p95)
 
 
