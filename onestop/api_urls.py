@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("onestop.accounts.api_urls")),
     path("", include("onestop.catalogue.api_urls")),
+    path("", include("onestop.queueing.api_urls")),
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "onestop.catalogue",
     "onestop.centres",
     "onestop.packs",
+    "onestop.notifications",
     "onestop.web",
     "onestop.queueing",
     "onestop.planning",
@@ -174,3 +175,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Notifications: SMS and e-mail go through the transactional outbox (onestop.notifications).
+# "file" appends JSON lines to ONESTOP_OUTBOX_DIR (default <VAR_DIR>/outbox); "http" posts to
+# an SMS gateway; e-mail can also use "django" (Django's EMAIL_BACKEND).
+ONESTOP_SMS_PROVIDER = os.environ.get("ONESTOP_SMS_PROVIDER", "file")
+ONESTOP_EMAIL_PROVIDER = os.environ.get("ONESTOP_EMAIL_PROVIDER", "file")
+ONESTOP_OUTBOX_DIR = Path(os.environ.get("ONESTOP_OUTBOX_DIR", VAR_DIR / "outbox"))
+ONESTOP_SMS_HTTP_URL = os.environ.get("ONESTOP_SMS_HTTP_URL", "")
+ONESTOP_SMS_HTTP_TOKEN = os.environ.get("ONESTOP_SMS_HTTP_TOKEN", "")
+ONESTOP_SMS_HTTP_TIMEOUT = float(os.environ.get("ONESTOP_SMS_HTTP_TIMEOUT", "10"))
+ONESTOP_NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("ONESTOP_NOTIFICATIONS_MAX_ATTEMPTS", "6"))
+ONESTOP_NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("ONESTOP_NOTIFICATIONS_RETRY_SECONDS", "30"))

@@ -9,4 +9,4 @@ ONESTOP_DEMO = False
 # exercise the same locking as the embedded deployment; pytest-xdist adds a suffix per worker.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-onestop.sqlite3")}  # noqa: F405
-VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -30,10 +30,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "ErlangA",
@@ -302,9 +302,15 @@ def halfin_whitt_beta(p_wait: float) -> float:
     """
     if not 0 < p_wait < 1:
         raise ValueError("p_wait must be in (0, 1)")
+    return _halfin_whitt_beta(float(p_wait))
 
+
+@lru_cache(maxsize=1024)
+def _halfin_whitt_beta(p_wait: float) -> float:
     def gap(beta: float) -> float:
-        return 1.0 / (1.0 + beta * stats.norm.cdf(beta) / stats.norm.pdf(beta)) - p_wait
+        cdf = 0.5 * math.erfc(-beta / math.sqrt(2.0))
+        pdf = math.exp(-0.5 * beta * beta) / math.sqrt(2.0 * math.pi)
+        return 1.0 / (1.0 + beta * cdf / pdf) - p_wait
 
     lo, hi = 1e-9, 1.0
     while gap(hi) > 0:

@@ -47,16 +47,14 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from onestop.planning._queueing import (
-    RoutingParams,
-    WaitingTicket,
-    choose_next,
-    estimate_wait_roster,
-    overtaken_ids,
-)
+from onestop.queueing.estimate import estimate_wait_roster
+from onestop.queueing.routing import RoutingParams, WaitingTicket, choose_next, overtaken_ids
 
 __all__ = [
     "BookingPolicy",
+    "roster_from",
+    "simulate_days",
+    "walk_in_roster",
     "BookingSpec",
     "CounterSpec",
     "DayResult",
@@ -507,6 +505,28 @@ def _roster(
     return times_by_group, counts_by_group, avail
 
 
+def roster_from(times: Sequence[float], counts: Sequence[int], t: float) -> list[tuple[float, int]]:
+    """The roster step function seen from time ``t``: ``[(0, n_now), (dt, n), ...]``.
+
+    ``times`` / ``counts`` are one group's step function as returned by :func:`walk_in_roster`.
+    """
+    k = bisect.bisect_right(times, t) - 1
+    out = [(0.0, counts[max(k, 0)])]
+    for j in range(k + 1, len(times)):
+        out.append((times[j] - t, counts[j]))
+    return out
+
+
+def walk_in_roster(config: SimConfig) -> tuple[list[list[float]], list[list[int]]]:
+    """Per group, the step function of counters open to its walk-ins: ``(times, counts)``.
+
+    A counter counts for every group it serves, outside its breaks and booking blocks;
+    with ``drain`` a counter working at closing time counts as open afterwards.
+    """
+    times, counts, _ = _roster(config)
+    return times, counts
+
+
 def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayResult:
     """Simulate one day; the same ``seed`` gives the same day."""
     pop = _population(config, _as_seed_sequence(seed))
@@ -720,15 +740,6 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
             return
         set_idle(ci, t)
 
-    def roster_from(gi: int, t: float) -> list[tuple[float, int]]:
-        times = r_times[gi]
-        counts = r_counts[gi]
-        k = bisect.bisect_right(times, t) - 1
-        out = [(0.0, counts[k])]
-        for j in range(k + 1, len(times)):
-            out.append((times[j] - t, counts[j]))
-        return out
-
     def arrive(i: int, t: float) -> None:
         nonlocal waiting_total
         gi = group_l[i]
@@ -771,7 +782,7 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
             est_p95[i] = 0.0
             return
         mu, theta = rates[gi]
-        est = estimate_wait_roster(ahead, roster_from(gi, t), mu, theta)
+        est = estimate_wait_roster(ahead, roster_from(r_times[gi], r_counts[gi], t), mu, theta)
         est_mean[i] = est.mean
         est_p95[i] = est.p95
 
@@ -958,6 +969,24 @@ def compute_kpis(day: DayResult) -> dict[str, float]:
         "no_show_rate": day.no_shows / day.bookings_made if day.bookings_made else math.nan,
     }
     return out
+
+
+def _simulate_job(args: tuple[SimConfig, np.random.SeedSequence]) -> DayResult:
+    config, ss = args
+    return simulate(config, ss)
+
+
+def simulate_days(
+    config: SimConfig, days: int, seed: int = 0, workers: int | None = None
+) -> list[DayResult]:
+    """``days`` independent days with their full records (seeds spawned from ``seed``)."""
+    seeds = np.random.SeedSequence(seed).spawn(days)
+    jobs = [(config, s) for s in seeds]
+    workers = max(1, min(workers or os.cpu_count() or 1, days))
+    if workers == 1:
+        return [_simulate_job(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_simulate_job, jobs))
 
 
 def _replicate(args: tuple[SimConfig, np.random.SeedSequence]) -> dict[str, float]:

@@ -263,7 +263,7 @@ def estimate_wait_roster(
     m = _check_ahead(ahead)
     mu, theta = _check_rates(service_rate, abandon_rate)
     steps = _normalise_roster(roster)
-    if theta == 0.0:
+    if theta == 0.0 or m == 0:  # with nobody ahead, patience plays no part
         return _roster_no_abandonment(m, steps, mu)
     return _roster_with_abandonment(m, steps, mu, theta)
 

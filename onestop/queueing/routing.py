@@ -225,7 +225,7 @@ def choose_next(
             scan.oldest_priority = _older(scan.oldest_priority, ticket)
         else:
             scan.oldest_regular = _older(scan.oldest_regular, ticket)
-            if ticket.overtaken > k:
+            if ticket.overtaken >= k:
                 scan.oldest_saturated = _older(scan.oldest_saturated, ticket)
 
     if best_booked is not None:

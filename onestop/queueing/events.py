@@ -1,0 +1,146 @@
+"""Side effects of queue transitions, run only after the transaction commits.
+
+Board pushes go through the Channels layer (in-process by default, Redis beyond one
+machine) to the group ``board.<centre id>``; every board, counter console and ticket
+page of the centre listens there, so nothing polls. Calls are pushed at once; plain
+queue-length changes are coalesced to at most one push per second per centre (with a
+trailing push so the last state always arrives). SMS go through the notifications
+outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import close_old_connections, transaction
+
+log = logging.getLogger(__name__)
+COALESCE_SECONDS = 1.0
+_last_push: dict[int, float] = {}
+_pending: dict[int, threading.Timer] = {}
+_lock = threading.Lock()
+
+
+def board_group(centre_id: int) -> str:
+    return f"board.{centre_id}"
+
+
+def _send(centre_id: int, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(board_group(centre_id), message)
+    except Exception:  # a push must never break the request that caused it
+        log.exception("board push failed for centre %s", centre_id)
+
+
+def push_snapshot(centre_id: int, call: dict | None = None) -> None:
+    from onestop.centres.models import Centre
+
+    from .selectors import board_snapshot
+
+    centre = Centre.objects.select_related("country").get(pk=centre_id)
+    snapshot = board_snapshot(centre)
+    with _lock:
+        _last_push[centre_id] = time.monotonic()
+    _send(centre_id, {"type": "board.update", "snapshot": snapshot, "call": call})
+
+
+def _trailing(centre_id: int) -> None:
+    with _lock:
+        _pending.pop(centre_id, None)
+    close_old_connections()
+    try:
+        push_snapshot(centre_id)
+    finally:
+        close_old_connections()
+
+
+def push_coalesced(centre_id: int) -> None:
+    with _lock:
+        since = time.monotonic() - _last_push.get(centre_id, 0.0)
+        if since < COALESCE_SECONDS:
+            if centre_id not in _pending:
+                timer = threading.Timer(COALESCE_SECONDS - since, _trailing, args=(centre_id,))
+                timer.daemon = True
+                _pending[centre_id] = timer
+                timer.start()
+            return
+        _last_push[centre_id] = time.monotonic()
+    push_snapshot(centre_id)
+
+
+def after_commit_queue_changed(centre) -> None:
+    centre_id = centre.pk
+    transaction.on_commit(lambda: push_coalesced(centre_id))
+
+
+def after_commit_ticket_issued(ticket) -> None:
+    centre_id, ticket_id = ticket.centre_id, ticket.pk
+    if ticket.phone:
+        _enqueue_sms(ticket, "ticket_issued")
+    transaction.on_commit(lambda: push_coalesced(centre_id))
+    del ticket_id
+
+
+def after_commit_ticket_called(ticket) -> None:
+    call = {"id": ticket.pk, "number": ticket.number, "counter": ticket.counter.number if ticket.counter else None,
+            "zone": ticket.counter.zone if ticket.counter else "", "recalls": ticket.recalls}
+    if ticket.phone:
+        _enqueue_sms(ticket, "ticket_called")
+    _notify_ahead(ticket)
+    centre_id = ticket.centre_id
+    transaction.on_commit(lambda: push_snapshot(centre_id, call))
+
+
+def after_commit_ticket_finished(ticket) -> None:
+    after_commit_queue_changed(ticket.centre)
+
+
+def _enqueue_sms(ticket, template: str, **extra) -> None:
+    """Write the SMS to the outbox in the same transaction; it is sent after commit."""
+    try:
+        from onestop.notifications.services import message_enqueue
+        from onestop.notifications.templates import render_message
+    except ImportError:  # notifications app not installed
+        return
+    from django.urls import reverse
+
+    from onestop.core.models import translate
+
+    params = {
+        "number": ticket.number,
+        "centre": translate(ticket.centre.name, ticket.language),
+        "counter": ticket.counter.number if ticket.counter_id else "",
+        "minutes": int(round(ticket.estimate_mean or 0)),
+        "url": reverse("queueing:ticket_page", kwargs={"token": ticket.token}),
+        **extra,
+    }
+    text = render_message(template, ticket.language, **params)
+    message_enqueue(channel="sms", to=ticket.phone, text=text, template=template, language=ticket.language,
+                    dedupe_key=f"{template}:{ticket.pk}:{ticket.recalls}:{extra.get('ahead', '')}")
+
+
+def _notify_ahead(called) -> None:
+    """SMS "N citizens ahead of you" to the ticket that has just reached position N."""
+    from .models import Status, Ticket
+
+    rules = (called.centre.country.rules or {}).get("queue", {})
+    n = int(rules.get("notify_ahead", 0) or 0)
+    if n <= 0:
+        return
+    waiting = list(Ticket.objects.filter(centre_id=called.centre_id, group_id=called.group_id,
+                                         status=Status.WAITING).order_by("fairness_at", "pk")
+                   .values_list("pk", "phone", "notified_ahead")[: n + 1])
+    if len(waiting) <= n:
+        return
+    pk, phone, notified = waiting[n]
+    if phone and not notified:
+        ticket = Ticket.objects.select_related("centre", "counter").get(pk=pk)
+        Ticket.objects.filter(pk=pk).update(notified_ahead=True)
+        _enqueue_sms(ticket, "ticket_ahead", ahead=n)

@@ -1,0 +1,186 @@
+"""Reads of the queue: waiting lists, positions, estimates, board snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Avg, Count, F, Q
+
+from onestop.catalogue.models import Service, ServiceGroup
+from onestop.centres.models import Centre, Counter, CounterGroup
+from onestop.centres.selectors import opening_intervals
+from onestop.core import clock
+
+from .estimate import WaitEstimate, estimate_wait_roster, learned_abandon_rate, learned_service_rate
+from .models import CounterState, CounterStatus, Status, Ticket
+from .routing import RoutingParams, WaitingTicket
+
+
+def epoch_minutes(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp() / 60.0
+
+
+def routing_params(centre: Centre) -> RoutingParams:
+    rules = centre.country.rules or {}
+    booking, queue = rules.get("booking", {}), rules.get("queue", {})
+    return RoutingParams(
+        max_priority_overtakes=int(queue.get("max_priority_overtakes", 3)),
+        arrival_window=float(booking.get("arrival_window_minutes", 30)),
+        late_cutoff=float(booking.get("late_cutoff_minutes", 10)),
+    )
+
+
+def counter_groups(counter: Counter) -> dict[str, int]:
+    return {link.group.code: link.priority for link in counter.group_links.select_related("group")}
+
+
+TRANSFER_HEAD_START = 10_000.0  # minutes: a ticket transferred to a counter is that counter's next
+
+
+def waiting_for_groups(centre: Centre, group_codes, target_counter: Counter | None = None) -> list[WaitingTicket]:
+    """Waiting tickets of ``group_codes`` as routing values.
+
+    Tickets transferred to one particular counter are invisible to the others, and at that
+    counter they come first (their fairness time is moved back by a large head start).
+    """
+    rows = (Ticket.objects.filter(centre=centre, status=Status.WAITING, group__code__in=list(group_codes))
+            .filter(Q(target_counter__isnull=True) | Q(target_counter=target_counter))
+            .values_list("pk", "group__code", "fairness_at", "priority_group_id", "booked_start", "overtaken",
+                         "target_counter_id"))
+    out = []
+    for pk, code, fairness, priority, booked, overtaken, target in rows:
+        out.append(WaitingTicket(
+            id=pk, group=code, issued_at=fairness.timestamp() / 60.0 - (TRANSFER_HEAD_START if target else 0.0),
+            priority=priority is not None, booked_start=epoch_minutes(booked), overtaken=overtaken))
+    return out
+
+
+@dataclass(frozen=True)
+class GroupQueue:
+    group: ServiceGroup
+    waiting: int
+    open_counters: int
+    estimate: WaitEstimate | None
+
+
+def _minutes_to_close(centre: Centre, now: datetime) -> float | None:
+    local = now.astimezone(ZoneInfo(centre.time_zone))
+    for start, end in opening_intervals(centre, local.date()):
+        if start <= local.time() < end:
+            close = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+            return (close - local).total_seconds() / 60.0
+    return None
+
+
+def group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float]:
+    """(service rate, abandon rate) per minute, learned from the last 30 days with pack fallbacks."""
+    now = clock.now()
+    since = now - timedelta(days=30)
+    fallback = (Service.objects.filter(group=group, archived_at__isnull=True)
+                .aggregate(m=Avg("handling_minutes"))["m"]) or 10
+    durations = list(
+        Ticket.objects.filter(centre=centre, group=group, status=Status.DONE, finished_at__gte=since,
+                              started_at__isnull=False)
+        .annotate(d=F("finished_at") - F("started_at")).values_list("d", flat=True)[:500])
+    minutes = [d.total_seconds() / 60.0 for d in durations if d is not None and d.total_seconds() > 0]
+    mu = learned_service_rate(minutes, float(fallback))
+    left = Ticket.objects.filter(centre=centre, group=group, issued_at__gte=since).aggregate(
+        abandoned=Count("pk", filter=Q(status__in=[Status.NO_SHOW, Status.CANCELLED])),
+        called=Count("pk", filter=Q(called_at__isnull=False)))
+    exposure = 0.0
+    for issued, called in (Ticket.objects.filter(centre=centre, group=group, issued_at__gte=since,
+                                                 called_at__isnull=False)
+                           .values_list("issued_at", "called_at")[:2000]):
+        exposure += max(0.0, (called - issued).total_seconds() / 60.0)
+    theta = learned_abandon_rate(left["abandoned"] or 0, exposure) if exposure > 0 else 0.0
+    return mu, theta
+
+
+def open_counters_by_group(centre: Centre) -> dict[int, int]:
+    rows = (CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True,
+                                        counter__state__status=CounterStatus.OPEN)
+            .values("group_id").annotate(n=Count("counter_id")))
+    return {row["group_id"]: row["n"] for row in rows}
+
+
+def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters: int | None = None,
+                 rates: tuple[float, float] | None = None) -> WaitEstimate | None:
+    """Roster-aware estimate for a citizen with ``ahead`` waiting before them in ``group``."""
+    now = clock.now()
+    if open_counters is None:
+        open_counters = open_counters_by_group(centre).get(group.pk, 0)
+    if open_counters == 0:
+        # Nobody serves the group right now: announce with the counters that serve it at all.
+        open_counters = Counter.objects.filter(centre=centre, archived_at__isnull=True,
+                                               group_links__group=group).count()
+        if open_counters == 0:
+            return None
+    mu, theta = rates or group_rates(centre, group)
+    roster: list[tuple[float, int]] = [(0.0, open_counters)]
+    to_close = _minutes_to_close(centre, now)
+    if to_close is not None and to_close > 0:
+        roster.append((to_close, 0))
+    result = estimate_wait_roster(ahead, roster, mu, theta if to_close is None else max(theta, 1e-6))
+    if result.mean == float("inf"):
+        return estimate_wait_roster(ahead, [(0.0, open_counters)], mu, theta)
+    return result
+
+
+def ticket_position(ticket: Ticket) -> int:
+    """Citizens waiting ahead of this ticket in its group's queue (0 when next)."""
+    if ticket.status != Status.WAITING:
+        return 0
+    qs = Ticket.objects.filter(centre_id=ticket.centre_id, group_id=ticket.group_id, status=Status.WAITING)
+    ahead = qs.filter(Q(fairness_at__lt=ticket.fairness_at) | Q(fairness_at=ticket.fairness_at, pk__lt=ticket.pk))
+    if ticket.priority_group_id is not None:
+        ahead = ahead.filter(priority_group__isnull=False)
+    return ahead.count()
+
+
+def queue_overview(centre: Centre) -> list[GroupQueue]:
+    groups = ServiceGroup.objects.filter(
+        counter_links__counter__centre=centre, archived_at__isnull=True).distinct().order_by("position", "code")
+    counts = dict(Ticket.objects.filter(centre=centre, status=Status.WAITING).values("group_id")
+                  .annotate(n=Count("pk")).values_list("group_id", "n"))
+    open_by_group = open_counters_by_group(centre)
+    out = []
+    for group in groups:
+        waiting = counts.get(group.pk, 0)
+        estimate = estimate_for(centre, group, waiting, open_by_group.get(group.pk, 0))
+        out.append(GroupQueue(group=group, waiting=waiting, open_counters=open_by_group.get(group.pk, 0),
+                              estimate=estimate))
+    return out
+
+
+def board_snapshot(centre: Centre, zone: str | None = None, last: int = 8) -> dict:
+    """What the display board shows: last calls, and waiting counts and estimates per group."""
+    calls = (Ticket.objects.filter(centre=centre, day=clock.local_today(centre.time_zone),
+                                   status__in=[Status.CALLED, Status.SERVING, Status.DONE],
+                                   called_at__isnull=False)
+             .select_related("counter").order_by("-called_at", "-pk"))
+    if zone:
+        calls = calls.filter(counter__zone=zone)
+    groups = []
+    for item in queue_overview(centre):
+        groups.append({
+            "group": item.group.code, "prefix": item.group.prefix, "name": item.group.name,
+            "waiting": item.waiting, "open_counters": item.open_counters,
+            "estimate": None if item.estimate is None else {
+                "mean_minutes": round(item.estimate.mean, 1), "p95_minutes": round(item.estimate.p95, 1)},
+        })
+    return {
+        "centre": centre.code,
+        "zone": zone or "",
+        "calls": [{"id": t.pk, "number": t.number, "counter": t.counter.number if t.counter else None,
+                   "status": t.status, "called_at": t.called_at.isoformat(), "recalls": t.recalls}
+                  for t in calls[:last]],
+        "groups": groups,
+        "generated_at": clock.now().isoformat(),
+    }
+
+
+def counter_state(counter: Counter) -> CounterState:
+    state, _ = CounterState.objects.get_or_create(counter=counter)
+    return state
