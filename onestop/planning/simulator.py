@@ -358,9 +358,9 @@ class DayResult:
     (index into ``config.groups``), ``priority``, ``booked`` (came for an appointment),
     ``kept_booking`` (served under the booking rules), ``booked_start`` (NaN for walk-ins),
     ``service`` (service duration), ``start`` / ``end`` (service start / end, or the
-    walk-away time in ``end``), ``wait`` (time in queue: from ticket time, or from the
-    slot start for an early booking; walk-aways count their time until leaving; NaN if
-    never served nor gone), ``served``, ``abandoned``, ``counter`` (index, -1 if none),
+    walk-away time in ``end``), ``wait`` (time in queue from the ticket time; for a kept
+    booking from the later of check-in and slot start, and 0 when called before the
+    slot start; walk-aways count their time until leaving; NaN if never served nor gone), ``served``, ``abandoned``, ``counter`` (index, -1 if none),
     ``est_mean`` / ``est_p95`` (announced estimate; 0 when served at once, NaN for
     bookings), ``ahead`` (tickets ahead in the group, or priority tickets ahead for a
     priority citizen), ``servers`` (counters of the group on the roster at arrival),
@@ -860,6 +860,9 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
     abandoned = status_a == _ABANDONED
     wait = np.full(n, np.nan)
     wait[served] = start_a[served] - ref[served]
+    # A booking called before its slot start (inside the arrival window) did not wait.
+    kept_a = np.array(kept, dtype=bool)
+    wait[served & kept_a] = np.maximum(wait[served & kept_a], 0.0)
     wait[abandoned] = end_a[abandoned] - ref[abandoned]
     records = {
         "arrival": arrival,
@@ -867,7 +870,7 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
         "group": group,
         "priority": priority,
         "booked": booked,
-        "kept_booking": np.array(kept, dtype=bool),
+        "kept_booking": kept_a,
         "booked_start": booked_start_arr,
         "service": service,
         "start": start_a,

@@ -118,14 +118,17 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
         if open_counters == 0:
             return None
     mu, theta = rates or group_rates(centre, group)
-    roster: list[tuple[float, int]] = [(0.0, open_counters)]
+    # The mean assumes the counters now open keep serving; the P95 also knows the closing
+    # time. With 0 counters after closing, a citizen not called by then waits "forever":
+    # when fewer than 95% are called before closing, the P95 falls back to the open roster.
+    base = estimate_wait_roster(ahead, [(0.0, open_counters)], mu, theta)
+    p95 = base.p95
     to_close = _minutes_to_close(centre, now)
     if to_close is not None and to_close > 0:
-        roster.append((to_close, 0))
-    result = estimate_wait_roster(ahead, roster, mu, theta if to_close is None else max(theta, 1e-6))
-    if result.mean == float("inf"):
-        return estimate_wait_roster(ahead, [(0.0, open_counters)], mu, theta)
-    return result
+        closing = estimate_wait_roster(ahead, [(0.0, open_counters), (to_close, 0)], mu, theta)
+        if closing.p95 != float("inf"):
+            p95 = max(closing.p95, base.mean)
+    return WaitEstimate(mean=base.mean, p95=p95)
 
 
 def ticket_position(ticket: Ticket) -> int:
