@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
+# synchronously there, which is safe in tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 ROOT = Path(__file__).resolve().parent
 MINI_PACK = ROOT / "onestop" / "packs" / "tests" / "fixtures" / "mini"
 PACKS = ROOT / "packs"
@@ -45,7 +49,6 @@ def chromium_path() -> str:
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
         instance = pw.chromium.launch(
             executable_path=chromium_path, headless=True,
@@ -64,7 +67,7 @@ def page(browser):
     context.close()
 
 
-def make_staff(username: str, role: str, *, centres=(), agencies=(), password: str = "pw-test-1"):
+def make_staff(username: str, role: str, *, centres=(), agencies=(), password: str = "pw-test-1"):  # noqa: S107
     from onestop.accounts.models import User
 
     user = User.objects.create_user(username=username, password=password, role=role, is_staff=True)
@@ -73,3 +76,18 @@ def make_staff(username: str, role: str, *, centres=(), agencies=(), password: s
     if agencies:
         user.agencies.set(agencies)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Caches (learned rates, rate limits) must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _outbox_dir(tmp_path, settings):
+    settings.ONESTOP_OUTBOX_DIR = tmp_path / "outbox"

@@ -51,3 +51,6 @@ class PhoneCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["phone", "purpose", "created_at"], name="phonecode_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"code for {self.phone[:-4]}**** ({self.purpose})"

@@ -56,6 +56,9 @@ class CounterGroup(models.Model):
             models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=9), name="counter_priority_1_9"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.counter} serves {self.group_id} at level {self.priority}"
+
 
 class RouteStop(models.Model):
     """A dated stop of a mobile unit."""
@@ -70,6 +73,9 @@ class RouteStop(models.Model):
         ordering = ["centre", "date"]
         constraints = [models.UniqueConstraint(fields=["centre", "date"], name="route_stop_one_per_day")]
 
+    def __str__(self) -> str:
+        return f"{self.centre} {self.date}"
+
 
 class Closure(models.Model):
     """A pack closure: a date with no working day, network-wide or for some centres."""
@@ -82,3 +88,6 @@ class Closure(models.Model):
     class Meta:
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["country", "date"], name="closure_one_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.country} closed {self.date}"

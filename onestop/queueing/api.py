@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -73,6 +73,7 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_position(self, obj) -> int:
         return ticket_position(obj)
 
+    @extend_schema_field(EstimateSerializer(allow_null=True))
     def get_estimated_wait(self, obj) -> dict | None:
         if obj.estimate_mean is None:
             return None
@@ -101,11 +102,38 @@ class CentreList(APIView):
         return Response(CentreSerializer(qs, many=True).data)
 
 
-class CentreServices(APIView):
-    @extend_schema(summary="Services offered in the hall of a centre")
-    def get(self, request, centre):
-        from onestop.catalogue.api import ServiceSerializer
+from onestop.catalogue.api import ServiceSerializer  # noqa: E402
 
+
+class BoardCallSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    counter = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    called_at = serializers.DateTimeField()
+    recalls = serializers.IntegerField()
+
+
+class BoardGroupSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    prefix = serializers.CharField()
+    name = serializers.DictField(child=serializers.CharField())
+    waiting = serializers.IntegerField()
+    open_counters = serializers.IntegerField()
+    estimate = EstimateSerializer(allow_null=True)
+
+
+class BoardSerializer(serializers.Serializer):
+    centre = serializers.CharField()
+    zone = serializers.CharField()
+    calls = BoardCallSerializer(many=True)
+    groups = BoardGroupSerializer(many=True)
+    generated_at = serializers.DateTimeField()
+
+
+class CentreServices(APIView):
+    @extend_schema(responses=ServiceSerializer(many=True), summary="Services offered in the hall of a centre")
+    def get(self, request, centre):
         c = _centre(centre)
         qs = (Service.objects.filter(country=c.country, archived_at__isnull=True,
                                      group__counter_links__counter__centre=c).distinct()
@@ -266,6 +294,7 @@ class TicketAction(APIView):
 
 
 class Board(APIView):
-    @extend_schema(summary="The display board's snapshot: last calls, waiting counts and estimates")
+    @extend_schema(responses=BoardSerializer,
+                   summary="The display board's snapshot: last calls, waiting counts and estimates")
     def get(self, request, centre):
         return Response(board_snapshot(_centre(centre), zone=request.query_params.get("zone") or None))

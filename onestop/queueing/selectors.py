@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Q
 
 from onestop.catalogue.models import Service, ServiceGroup
@@ -74,8 +75,24 @@ def _minutes_to_close(centre: Centre, now: datetime) -> float | None:
     return None
 
 
+RATES_CACHE_SECONDS = 120
+
+
 def group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float]:
-    """(service rate, abandon rate) per minute, learned from the last 30 days with pack fallbacks."""
+    """(service rate, abandon rate) per minute, learned from the last 30 days with pack fallbacks.
+
+    Learned from history, so they move slowly: cached for two minutes per centre and group.
+    """
+    key = f"onestop:rates:{centre.pk}:{group.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    rates = _learn_group_rates(centre, group)
+    cache.set(key, rates, RATES_CACHE_SECONDS)
+    return rates
+
+
+def _learn_group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float]:
     now = clock.now()
     since = now - timedelta(days=30)
     fallback = (Service.objects.filter(group=group, archived_at__isnull=True)

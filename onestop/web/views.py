@@ -13,8 +13,7 @@ from onestop.centres.models import Centre
 from onestop.core import clock
 from onestop.core.calendar import WEEKDAYS
 
-from .selectors import current_country, service_search
-
+from .selectors import service_search
 
 
 def _weekday_label(day: str) -> str:

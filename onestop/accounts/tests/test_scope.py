@@ -36,8 +36,8 @@ def test_admin_lists_only_own_centre(two_managers):
     client = Client()
     client.force_login(manager)
     html = client.get("/admin/centres/centre/").content.decode()
-    assert "/admin/centres/centre/%d/change/" % hq.pk in html
-    assert "/admin/centres/centre/%d/change/" % north.pk not in html
+    assert f"/admin/centres/centre/{hq.pk}/change/" in html
+    assert f"/admin/centres/centre/{north.pk}/change/" not in html
 
 
 def test_admin_refuses_other_centre_and_changes_nothing(two_managers):

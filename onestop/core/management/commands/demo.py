@@ -13,7 +13,7 @@ from onestop.centres.models import Centre
 from onestop.packs.management.commands.pack import resolve_pack
 from onestop.packs.services import PackInvalid, pack_load
 
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo password, demo command only
 
 
 def _account(username: str, role: str, *, superuser: bool = False) -> tuple[User, bool]:
