@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("onestop.api_urls")),
+    path("book/", include("onestop.appointments.urls")),
     path("hall/", include("onestop.queueing.urls")),
     path("", include("onestop.web.urls")),
 ]

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("onestop.accounts.api_urls")),
     path("", include("onestop.catalogue.api_urls")),
     path("", include("onestop.queueing.api_urls")),
+    path("", include("onestop.appointments.api_urls")),
 ]

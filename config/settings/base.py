@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "onestop.web",
     "onestop.queueing",
     "onestop.planning",
+    "onestop.appointments",
 ]
 
 MIDDLEWARE = [
@@ -187,3 +188,18 @@ ONESTOP_SMS_HTTP_TOKEN = os.environ.get("ONESTOP_SMS_HTTP_TOKEN", "")
 ONESTOP_SMS_HTTP_TIMEOUT = float(os.environ.get("ONESTOP_SMS_HTTP_TIMEOUT", "10"))
 ONESTOP_NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("ONESTOP_NOTIFICATIONS_MAX_ATTEMPTS", "6"))
 ONESTOP_NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("ONESTOP_NOTIFICATIONS_RETRY_SECONDS", "30"))
+
+# Appointments: rate limits (see onestop/appointments/ratelimit.py; "off" only with DEBUG, for load
+# tests), link lifetimes, reminder hour, public address for links in SMS, and the sweeps in Celery beat.
+ONESTOP_RATE_LIMITS: dict[str, str] | str = (
+    "off" if os.environ.get("ONESTOP_RATE_LIMITS", "").strip().lower() == "off" else {
+        "otp_per_phone": "5/h", "otp_per_ip": "30/h", "booking_per_national_id": "10/h", "booking_per_ip": "60/h",
+    })
+ONESTOP_PUBLIC_URL = os.environ.get("ONESTOP_PUBLIC_URL", "")
+ONESTOP_BOOKING_LINK_MAX_AGE = int(os.environ.get("ONESTOP_BOOKING_LINK_MAX_AGE", str(60 * 24 * 3600)))
+ONESTOP_PHONE_TOKEN_MAX_AGE = int(os.environ.get("ONESTOP_PHONE_TOKEN_MAX_AGE", "1800"))
+ONESTOP_BOOKING_REMINDER_HOUR = int(os.environ.get("ONESTOP_BOOKING_REMINDER_HOUR", "10"))
+CELERY_BEAT_SCHEDULE.update({
+    "appointments.no_shows": {"task": "onestop.run_sweep", "schedule": 60.0, "args": ("appointments.no_shows",)},
+    "appointments.reminders": {"task": "onestop.run_sweep", "schedule": 300.0, "args": ("appointments.reminders",)},
+})

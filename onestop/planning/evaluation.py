@@ -59,6 +59,7 @@ __all__ = [
     "format_report",
     "learn_rates",
     "scenarios",
+    "with_patience",
 ]
 
 PREDICTORS = ("LES", "HOL", "QL", "QL_m", "default", "learned")
@@ -332,9 +333,10 @@ def format_report(results: Sequence[Mapping[str, Any]]) -> str:
     for res in results:
         lines.append(f"### {res['scenario']}: {res['description']}")
         lines.append("")
+        rates = ", ".join(f"{k}: mu={v[0]:.4f}, theta={v[1]:.4f}" for k, v in res["rates"].items())
         lines.append(
             f"{res['citizens']} served citizens who waited; mean wait {res['mean_wait']:.2f} min; "
-            f"learned rates {', '.join(f'{k}: mu={v[0]:.4f}, theta={v[1]:.4f}' for k, v in res['rates'].items())}"
+            f"learned rates {rates}"
         )
         lines.append("")
         lines.append(

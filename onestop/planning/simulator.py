@@ -360,7 +360,8 @@ class DayResult:
     ``service`` (service duration), ``start`` / ``end`` (service start / end, or the
     walk-away time in ``end``), ``wait`` (time in queue from the ticket time; for a kept
     booking from the later of check-in and slot start, and 0 when called before the
-    slot start; walk-aways count their time until leaving; NaN if never served nor gone), ``served``, ``abandoned``, ``counter`` (index, -1 if none),
+    slot start; walk-aways count their time until leaving; NaN if never served nor gone),
+    ``served``, ``abandoned``, ``counter`` (index, -1 if none),
     ``est_mean`` / ``est_p95`` (announced estimate; 0 when served at once, NaN for
     bookings), ``ahead`` (tickets ahead in the group, or priority tickets ahead for a
     priority citizen), ``servers`` (counters of the group on the roster at arrival),
@@ -603,7 +604,8 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
     by_group: list[list[int]] = [[] for _ in range(n_groups)]
     for gi, code in enumerate(codes):
         members = [ci for ci in range(n_counters) if code in c_groups[ci]]
-        by_group[gi] = sorted(members, key=lambda ci, code=code: (c_groups[ci][code], ci))
+        levels = {ci: c_groups[ci][code] for ci in members}
+        by_group[gi] = sorted(members, key=lambda ci: (levels[ci], ci))
     c_on = [False] * n_counters
     c_busy = [-1] * n_counters
     c_leaving = [False] * n_counters  # finish the service, then go off

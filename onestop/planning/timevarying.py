@@ -100,9 +100,9 @@ class Target:
                 value = float(pct.rstrip("%"))
                 return cls("service_level", value / 100 if value > 1 else value, float(within))
             if "<=" in text:
-                kind, value = text.split("<=", 1)
-                kind = {"mean": "mean_wait", "wait": "mean_wait", "pwait": "p_wait"}.get(kind, kind)
-                return cls(kind, float(value), 0.0)
+                name, bound = text.split("<=", 1)
+                name = {"mean": "mean_wait", "wait": "mean_wait", "pwait": "p_wait"}.get(name, name)
+                return cls(name, float(bound), 0.0)
             return cls("p_wait", float(text), 0.0)
         return cls(
             str(spec.get("kind", "service_level")),

@@ -348,7 +348,6 @@ def test_concurrent_sweeps_send_each_message_once(outbox):
 
 def test_beyond_one_machine_a_celery_task_is_queued(outbox, settings):
     from config.celery import app
-
     from onestop.notifications.tasks import deliver
 
     assert app.tasks["onestop.notifications.deliver"].name == deliver.name

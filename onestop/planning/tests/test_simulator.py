@@ -205,3 +205,30 @@ def test_from_dict_and_summary_are_plain():
     s = summarise(run_replications(cfg, 3, seed=1, workers=1, progress=False))
     assert all(isinstance(v, float) for kpi in s.values() for v in kpi.values())
     assert math.isnan(summarise([{"x": 1.0}])["x"]["half_width"])
+
+
+def test_simulate_day_is_strict_json():
+    import json
+
+    from onestop.planning.api import simulate_day
+
+    out = simulate_day(
+        {
+            "groups": [
+                {
+                    "code": "A",
+                    "arrivals_per_hour": [30, 40],
+                    "service_mean": 10,
+                    "priority_share": 0.1,
+                }
+            ],
+            "counters": [{"count": 6, "groups": {"A": 1}}],
+        },
+        replications=3,
+        seed=5,
+        workers=1,
+    )
+    text = json.dumps(out, allow_nan=False)
+    assert out["kpis"]["mean_wait"]["low"] <= out["kpis"]["mean_wait"]["mean"]
+    assert out["kpis"]["booked_mean_wait"]["mean"] is None
+    assert json.loads(text)["replications"] == 3

@@ -1,0 +1,272 @@
+"""Reads for bookings: slot plans with their free places, next free dates, the day's bookings."""
+
+from __future__ import annotations
+
+import threading
+import time as monotonic_time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from django.db.models import Avg, Q
+
+from onestop.catalogue.models import Service, ServiceGroup
+from onestop.centres.models import Centre, CentreKind, CounterGroup
+from onestop.centres.selectors import opening_intervals
+from onestop.core import clock
+from onestop.core.calendar import WorkingCalendar
+
+from .models import ACTIVE_STATUSES, Booking, BookingStatus, CapacityOverride, CitizenRecord, Slot
+from .rules import BookingRules
+from .slots import PlannedSlot, counter_share, plan_day
+
+T = TypeVar("T")
+
+#: Counters, handling times and calendars change rarely; each process keeps them this long.
+INPUT_CACHE_SECONDS = 30.0
+_cache: dict[tuple, tuple[float, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(key: tuple, build: Callable[[], T]) -> T:
+    now = monotonic_time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = build()
+    with _cache_lock:
+        if len(_cache) > 5000:
+            _cache.clear()
+        _cache[key] = (now + INPUT_CACHE_SECONDS, value)
+    return value
+
+
+def clear_input_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+@dataclass(frozen=True)
+class GroupCapacity:
+    counter_shares: tuple[Fraction, ...]
+    mean_handling_minutes: Fraction
+
+
+def group_capacity(centre: Centre, group: ServiceGroup) -> GroupCapacity:
+    """The share of each counter's time that serves ``group`` and the group's mean handling time."""
+
+    def build() -> GroupCapacity:
+        links = (CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True,
+                                             group__archived_at__isnull=True)
+                 .values_list("counter_id", "group_id", "priority"))
+        per_counter: dict[int, list[tuple[int, int]]] = {}
+        for counter_id, group_id, level in links:
+            per_counter.setdefault(counter_id, []).append((group_id, level))
+        shares = []
+        for serving in per_counter.values():
+            mine = [level for group_id, level in serving if group_id == group.pk]
+            if mine:
+                shares.append(counter_share([level for _, level in serving], mine[0]))
+        mean = (Service.objects.filter(group=group, archived_at__isnull=True)
+                .aggregate(m=Avg("handling_minutes"))["m"])
+        mean_fraction = Fraction(Decimal(str(mean))).limit_denominator(1000) if mean else Fraction(0)
+        return GroupCapacity(counter_shares=tuple(shares), mean_handling_minutes=mean_fraction)
+
+    return _cached(("capacity", centre.pk, group.pk), build)
+
+
+def centre_calendar(centre: Centre) -> WorkingCalendar:
+    return _cached(("calendar", centre.pk), lambda: centre.country.calendar(centre.code))
+
+
+def rules_for(centre: Centre) -> BookingRules:
+    return BookingRules.for_country(centre.country)
+
+
+def is_closed(centre: Centre, day: date) -> bool:
+    """A public holiday or a closure (the pack's weekend does not close a centre: see slots.py)."""
+    return centre_calendar(centre).is_holiday(day)
+
+
+def overrides_for(centre: Centre, group: ServiceGroup, first: date, last: date) -> dict[date, int]:
+    """Capacity overrides per date; one for the group wins over one for every group."""
+    out: dict[date, int] = {}
+    rows = (CapacityOverride.objects.filter(centre=centre, date__gte=first, date__lte=last)
+            .filter(Q(group=group) | Q(group__isnull=True)).values_list("date", "group_id", "capacity"))
+    specific: set[date] = set()
+    for day, group_id, capacity in rows:
+        if group_id is not None:
+            out[day] = capacity
+            specific.add(day)
+        elif day not in specific:
+            out[day] = capacity
+    return out
+
+
+def day_plan(centre: Centre, group: ServiceGroup, day: date, *, rules: BookingRules | None = None,
+             override: int | None = None, overrides_known: bool = False) -> list[PlannedSlot]:
+    """The planned slots (with places) of ``group`` at ``centre`` on the local date ``day``."""
+    rules = rules or rules_for(centre)
+    if not overrides_known:
+        override = overrides_for(centre, group, day, day).get(day)
+    inputs = group_capacity(centre, group)
+    return plan_day(day=day, tz=centre.time_zone, intervals=opening_intervals(centre, day),
+                    slot_minutes=rules.slot_minutes, counter_shares=inputs.counter_shares,
+                    mean_handling_minutes=inputs.mean_handling_minutes,
+                    share_for_bookings=rules.share_for_bookings, closed=is_closed(centre, day), override=override)
+
+
+def service_offered_at(service: Service, centre: Centre) -> bool:
+    """The service's channel fits the centre, and a counter of the centre serves its group."""
+    if service.archived_at is not None or centre.archived_at is not None or service.country_id != centre.country_id:
+        return False
+    channel = "mobile" if centre.kind == CentreKind.MOBILE else "hall"
+    if channel not in (service.channels or []):
+        return False
+    return bool(group_capacity(centre, service.group).counter_shares)
+
+
+def centres_offering(service: Service):
+    qs = (Centre.objects.filter(country_id=service.country_id, archived_at__isnull=True,
+                                counters__archived_at__isnull=True, counters__group_links__group=service.group_id)
+          .distinct().select_related("country").prefetch_related("route"))
+    return [c for c in qs if service_offered_at(service, c)]
+
+
+def bookable_services(country) -> list[Service]:
+    """Services a citizen can book: offered in a hall or by a mobile unit."""
+    qs = (Service.objects.filter(country=country, archived_at__isnull=True, group__archived_at__isnull=True)
+          .select_related("group", "agency"))
+    return [s for s in qs if {"hall", "mobile"} & set(s.channels or [])]
+
+
+@dataclass(frozen=True)
+class SlotView:
+    start: datetime  # UTC
+    end: datetime
+    capacity: int
+    booked: int
+
+    @property
+    def available(self) -> int:
+        return max(0, self.capacity - self.booked)
+
+
+def booking_window(centre: Centre, rules: BookingRules | None = None) -> tuple[date, date]:
+    """First and last local date that may be booked now (today .. today + horizon)."""
+    rules = rules or rules_for(centre)
+    today = clock.local_today(centre.time_zone)
+    return today, today + timedelta(days=rules.horizon_days)
+
+
+def slots_on(centre: Centre, group: ServiceGroup, day: date, *, rules: BookingRules | None = None,
+             future_only: bool = True) -> list[SlotView]:
+    """The slots of a day with capacity and places taken (materialised rows win over the plan)."""
+    rules = rules or rules_for(centre)
+    plan = day_plan(centre, group, day, rules=rules)
+    if not plan:
+        return []
+    rows = {s.start: s for s in Slot.objects.filter(centre=centre, group=group, start__gte=plan[0].start,
+                                                     start__lte=plan[-1].start)}
+    now = clock.now()
+    out = []
+    for planned in plan:
+        if future_only and planned.start <= now:
+            continue
+        row = rows.get(planned.start)
+        if row is not None:
+            out.append(SlotView(row.start, row.end, row.capacity, row.booked))
+        else:
+            out.append(SlotView(planned.start, planned.end, planned.capacity, 0))
+    return out
+
+
+def free_days(centre: Centre, group: ServiceGroup, *, limit: int | None = None) -> list[tuple[date, int]]:
+    """(date, free places) for each bookable day with a free place, soonest first."""
+    rules = rules_for(centre)
+    first, last = booking_window(centre, rules)
+    overrides = overrides_for(centre, group, first, last)
+    tz = ZoneInfo(centre.time_zone)
+    start_utc = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+    end_utc = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    rows = {start: (capacity, booked) for start, capacity, booked in
+            Slot.objects.filter(centre=centre, group=group, start__gte=start_utc, start__lt=end_utc)
+            .values_list("start", "capacity", "booked")}
+    now = clock.now()
+    out: list[tuple[date, int]] = []
+    day = first
+    while day <= last:
+        plan = day_plan(centre, group, day, rules=rules, override=overrides.get(day), overrides_known=True)
+        free = 0
+        for planned in plan:
+            if planned.start <= now:
+                continue
+            capacity, booked = rows.get(planned.start, (planned.capacity, 0))
+            free += max(0, capacity - booked)
+        if free:
+            out.append((day, free))
+            if limit is not None and len(out) >= limit:
+                break
+        day += timedelta(days=1)
+    return out
+
+
+def next_free_date(centre: Centre, group: ServiceGroup) -> date | None:
+    days = free_days(centre, group, limit=1)
+    return days[0][0] if days else None
+
+
+def planned_slot(centre: Centre, group: ServiceGroup, start: datetime) -> PlannedSlot | None:
+    """The planned slot of ``group`` at ``centre`` that starts exactly at ``start``, if any."""
+    local_day = start.astimezone(ZoneInfo(centre.time_zone)).date()
+    for planned in day_plan(centre, group, local_day):
+        if planned.start == start:
+            return planned
+    return None
+
+
+def bookings_of_day(centre: Centre, day: date):
+    tz = ZoneInfo(centre.time_zone)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    end = start + timedelta(days=1)
+    return (Booking.objects.filter(centre=centre, start__gte=start, start__lt=end)
+            .exclude(status=BookingStatus.CANCELLED)
+            .select_related("service", "group", "ticket").order_by("start", "group__position", "code"))
+
+
+def active_bookings_in_period(*, national_id: str, group: ServiceGroup, around: datetime, period_days: int,
+                              exclude_pk: int | None = None) -> int:
+    """The citizen's booked (not yet used) bookings of ``group`` starting within ``period_days`` of ``around``."""
+    span = timedelta(days=period_days)
+    qs = Booking.objects.filter(national_id=national_id, group=group, status=BookingStatus.BOOKED,
+                                start__gt=around - span, start__lt=around + span)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.count()
+
+
+def citizen_no_shows(country, national_id: str) -> int:
+    record = CitizenRecord.objects.filter(country=country, national_id=national_id).first()
+    return record.no_shows if record else 0
+
+
+def find_booking(country, code: str, national_id: str | None = None) -> Booking | None:
+    qs = Booking.objects.filter(code=code, centre__country=country).select_related(
+        "centre__country", "service", "group", "slot", "ticket")
+    booking = qs.first()
+    if booking is None:
+        return None
+    if national_id is not None and booking.national_id != national_id:
+        return None
+    return booking
+
+
+__all__ = [
+    "ACTIVE_STATUSES", "GroupCapacity", "SlotView", "active_bookings_in_period", "bookable_services",
+    "booking_window", "bookings_of_day", "centres_offering", "citizen_no_shows", "day_plan", "find_booking",
+    "free_days", "group_capacity", "next_free_date", "planned_slot", "service_offered_at", "slots_on",
+]

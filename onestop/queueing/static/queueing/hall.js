@@ -1,0 +1,127 @@
+/* Shared helpers of the hall screens: placeholders, per-language texts, a WebSocket that
+   reconnects with backoff, and live panels refreshed by htmx when the centre's board changes. */
+(function () {
+  "use strict";
+
+  const Hall = {};
+
+  /* Fill "%(name)s" placeholders of a translated sentence. */
+  Hall.fmt = function (template, params) {
+    return String(template || "").replace(/%\((\w+)\)s/g, function (match, key) {
+      return Object.prototype.hasOwnProperty.call(params, key) ? String(params[key]) : match;
+    });
+  };
+
+  /* Pick a language from a per-language mapping of catalogue texts. */
+  Hall.tr = function (texts, lang) {
+    if (!texts || typeof texts !== "object") return texts || "";
+    if (texts[lang]) return texts[lang];
+    const base = String(lang || "").split("-")[0];
+    if (texts[base]) return texts[base];
+    for (const key of Object.keys(texts)) if (texts[key]) return texts[key];
+    return "";
+  };
+
+  Hall.json = function (id) {
+    const el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  };
+
+  Hall.minutes = function (estimate) {
+    const mean = Math.max(1, Math.round(estimate.mean_minutes));
+    return { mean: mean, p95: Math.max(mean, Math.ceil(estimate.p95_minutes)) };
+  };
+
+  /* A WebSocket to ``path`` that comes back after a drop: 0.5 s, 1 s, 2 s ... at most 30 s, with jitter. */
+  Hall.connect = function (path, handlers) {
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+    let delay = 500;
+    let socket = null;
+    let timer = null;
+    let stopped = false;
+    const status = handlers.onStatus || function () {};
+    function open() {
+      socket = new WebSocket(url);
+      socket.onopen = function () { delay = 500; status(true); };
+      socket.onmessage = function (event) {
+        let data;
+        try { data = JSON.parse(event.data); } catch (err) { return; }
+        handlers.onMessage(data);
+      };
+      socket.onclose = function (event) {
+        status(false);
+        if (stopped || event.code === 4404) return;
+        const wait = delay * (0.75 + Math.random() * 0.5);
+        delay = Math.min(delay * 2, 30000);
+        timer = setTimeout(open, wait);
+      };
+      socket.onerror = function () { try { socket.close(); } catch (err) { /* closing anyway */ } };
+    }
+    open();
+    window.addEventListener("online", function () {
+      if (socket && socket.readyState === WebSocket.CLOSED) { clearTimeout(timer); delay = 500; open(); }
+    });
+    return { close: function () { stopped = true; clearTimeout(timer); if (socket) socket.close(); } };
+  };
+
+  /* Clocks: <time data-clock data-tz="Asia/Baku" data-lang="az"> shows the centre's local time. */
+  function startClocks() {
+    const clocks = document.querySelectorAll("[data-clock]");
+    if (!clocks.length) return;
+    function tick() {
+      clocks.forEach(function (el) {
+        try {
+          el.textContent = new Intl.DateTimeFormat(el.dataset.lang || document.documentElement.lang,
+            { hour: "2-digit", minute: "2-digit", timeZone: el.dataset.tz || undefined }).format(new Date());
+        } catch (err) { el.textContent = new Date().toTimeString().slice(0, 5); }
+      });
+    }
+    tick();
+    setInterval(tick, 1000);
+  }
+
+  /* Live panels: an element with data-live-ws listens to the centre's board; every element with
+     data-live (an htmx element with hx-trigger="board-update") refreshes on each push. */
+  function startLivePanels() {
+    const root = document.querySelector("[data-live-ws]");
+    if (!root) return;
+    let first = true;
+    let pending = null;
+    Hall.connect(root.dataset.liveWs, {
+      onMessage: function () {
+        if (first) { first = false; return; }  // the page is already fresh when the socket opens
+        clearTimeout(pending);
+        pending = setTimeout(function () {
+          if (!window.htmx) return;
+          document.querySelectorAll("[data-live]").forEach(function (el) { window.htmx.trigger(el, "board-update"); });
+        }, 150);
+      },
+      onStatus: function (ok) {
+        if (!ok) first = false;
+        root.dataset.connected = ok ? "1" : "0";
+      },
+    });
+  }
+
+  /* htmx: a refusal (400/403/409/422) carries the message to show, so swap it in. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const code = event.detail.xhr.status;
+    if (code === 400 || code === 403 || code === 409 || code === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  /* Buttons that print the page (reception slip). */
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-print-now]");
+    if (button) window.print();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    startClocks();
+    startLivePanels();
+  });
+
+  window.Hall = Hall;
+})();
