@@ -188,6 +188,9 @@ ONESTOP_SMS_HTTP_TOKEN = os.environ.get("ONESTOP_SMS_HTTP_TOKEN", "")
 ONESTOP_SMS_HTTP_TIMEOUT = float(os.environ.get("ONESTOP_SMS_HTTP_TIMEOUT", "10"))
 ONESTOP_NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("ONESTOP_NOTIFICATIONS_MAX_ATTEMPTS", "6"))
 ONESTOP_NOTIFICATIONS_RETRY_SECONDS = int(os.environ.get("ONESTOP_NOTIFICATIONS_RETRY_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE["notifications.retry"] = {
+    "task": "onestop.run_sweep", "schedule": 30.0, "args": ("notifications.retry",),
+}
 
 # Appointments: rate limits (see onestop/appointments/ratelimit.py; "off" only with DEBUG, for load
 # tests), link lifetimes, reminder hour, public address for links in SMS, and the sweeps in Celery beat.

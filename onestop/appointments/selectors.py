@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Q
+from django.db.models import Avg, F, Q, QuerySet
 
 from onestop.catalogue.models import Service, ServiceGroup
 from onestop.centres.models import Centre, CentreKind, CounterGroup
@@ -229,6 +229,10 @@ def planned_slot(centre: Centre, group: ServiceGroup, start: datetime) -> Planne
     return None
 
 
+def slot_is_full(centre: Centre, group: ServiceGroup, start: datetime) -> bool:
+    return Slot.objects.filter(centre=centre, group=group, start=start, booked__gte=F("capacity")).exists()
+
+
 def bookings_of_day(centre: Centre, day: date):
     tz = ZoneInfo(centre.time_zone)
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
@@ -239,14 +243,14 @@ def bookings_of_day(centre: Centre, day: date):
 
 
 def active_bookings_in_period(*, national_id: str, group: ServiceGroup, around: datetime, period_days: int,
-                              exclude_pk: int | None = None) -> int:
-    """The citizen's booked (not yet used) bookings of ``group`` starting within ``period_days`` of ``around``."""
+                              exclude_pk: int | None = None) -> QuerySet[Booking]:
+    """The citizen's booked (not yet used) bookings of ``group`` starting less than ``period_days`` from ``around``."""
     span = timedelta(days=period_days)
     qs = Booking.objects.filter(national_id=national_id, group=group, status=BookingStatus.BOOKED,
                                 start__gt=around - span, start__lt=around + span)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.count()
+    return qs.order_by("start")
 
 
 def citizen_no_shows(country, national_id: str) -> int:

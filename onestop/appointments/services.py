@@ -43,6 +43,7 @@ from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from onestop.audit.services import audit_record, stream_for_centre
 from onestop.catalogue.models import Service, ServiceGroup
@@ -83,7 +84,8 @@ def local(moment: datetime, centre: Centre) -> datetime:
 
 
 def _fmt_time(moment: datetime, centre: Centre) -> str:
-    return formats.time_format(local(moment, centre).time(), "TIME_FORMAT")
+    """24-hour local time at the centre, as on the booking pages."""
+    return local(moment, centre).strftime("%H:%M")
 
 
 def _fmt_date(day: date) -> str:
@@ -154,15 +156,18 @@ def check_target(*, centre: Centre, service: Service, start: datetime,
 
 def _check_cap(*, national_id: str, group: ServiceGroup, start: datetime, rules: BookingRules, centre: Centre,
                exclude_pk: int | None = None) -> None:
-    held = active_bookings_in_period(national_id=national_id, group=group, around=start,
-                                     period_days=rules.period_days, exclude_pk=exclude_pk)
-    if held >= rules.max_active_per_group:
-        other = (Booking.objects.filter(national_id=national_id, group=group, status=BookingStatus.BOOKED)
-                 .exclude(pk=exclude_pk).order_by("start").first())
-        when = _fmt_date(local(other.start, other.centre).date()) if other else ""
+    """At most ``max_active_per_group`` booked bookings of a group less than ``period_days`` apart."""
+    held = list(active_bookings_in_period(national_id=national_id, group=group, around=start,
+                                          period_days=rules.period_days, exclude_pk=exclude_pk)
+                .values_list("start", flat=True)[:rules.max_active_per_group])
+    if len(held) >= rules.max_active_per_group:
+        when = ", ".join(_fmt_date(local(moment, centre).date()) for moment in held)
         raise DomainError(
-            _("You already have a booking for %(group)s (%(when)s). With this ID number you may hold "
-              "%(max)s booking(s) for it within %(days)s days; cancel or move that one first.")
+            ngettext("You already have a booking for %(group)s on %(when)s. With one ID number you may hold "
+                     "%(max)s booking for it within %(days)s days: cancel or move that one first.",
+                     "You already have bookings for %(group)s on %(when)s. With one ID number you may hold "
+                     "%(max)s bookings for it within %(days)s days: cancel or move one of them first.",
+                     rules.max_active_per_group)
             % {"group": translate(group.name) or group.code, "when": when, "max": rules.max_active_per_group,
                "days": rules.period_days},
             field="national_id", code="booking_cap")

@@ -27,9 +27,10 @@ How capacity is computed
    counters can serve in the slot; the pack's ``share_for_bookings`` of it is offered to
    bookings and the rest stays for walk-ins.
 5. **Whole places.** The result is usually a fraction (0.625 places per slot). Places
-   are handed out so that after each slot the day's running total is the whole part of
-   the exact running total: slots get 0, 1, 0, 1, 1, 0, 1, ... and the day as a whole
-   offers exactly ``floor(day total)`` places. Slots with no place are not offered. The
+   are handed out so that after each slot the day's running total of places is the
+   exact running total rounded half up: with 0.625 the slots get 1, 0, 1, 1, 0, 1, 0, 1,
+   ... and the day as a whole offers its exact total rounded. Every slot gets the
+   exact share rounded down or up. Slots with no place are not offered. The
    arithmetic is exact (fractions), so the plan is the same on every machine.
 6. **Overrides.** A capacity override for the centre and date (for the group, else for
    all groups) replaces step 3-5: every slot of the day gets exactly that many places
@@ -44,6 +45,8 @@ from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from math import floor
 from zoneinfo import ZoneInfo
+
+HALF = Fraction(1, 2)
 
 __all__ = ["PlannedSlot", "counter_share", "per_slot_capacity", "plan_day", "slot_starts"]
 
@@ -109,7 +112,7 @@ def plan_day(*, day: date, tz: str, intervals: Sequence[tuple[time, time]], slot
         if override is not None:
             places = max(0, int(override))
         else:
-            places = floor(per_slot * (index + 1)) - floor(per_slot * index)
+            places = floor(per_slot * (index + 1) + HALF) - floor(per_slot * index + HALF)
         if places <= 0 and not include_empty:
             continue
         local_start = datetime.combine(day, start, tzinfo=zone)

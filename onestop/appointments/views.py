@@ -189,6 +189,8 @@ def identity(request: HttpRequest, service: str, centre: str, day: str, hhmm: st
                                "phone_ok": bool(verified) and not request.POST.get("phone")}
     try:
         services.check_target(centre=place, service=item, start=start)
+        if request.method == "GET" and selectors.slot_is_full(place, item.group, start):
+            raise DomainError(_("This time is fully booked. Please choose another time."), field="start")
     except DomainError as exc:
         messages.error(request, exc.detail)
         return redirect("appointments:slots", service=item.code, centre=place.code, day=day)

@@ -131,9 +131,9 @@ def render_subject(name: str, language: str, **params: Any) -> str:
 
 register_template(MessageTemplate(
     name="ticket_issued",
-    # Translators: SMS after taking a queue ticket. %(number)s is the ticket (e.g. A012),
-    # %(centre)s the centre's name, %(minutes)s the estimated wait, %(url)s a tracking link.
     text=ngettext_lazy(
+        # Translators: SMS after taking a queue ticket. %(number)s is the ticket (e.g. A012),
+        # %(centre)s the centre's name, %(minutes)s the estimated wait, %(url)s a tracking link.
         "Your ticket %(number)s at %(centre)s. Estimated wait about %(minutes)s minute. "
         "Follow it: %(url)s",
         "Your ticket %(number)s at %(centre)s. Estimated wait about %(minutes)s minutes. "
@@ -146,8 +146,8 @@ register_template(MessageTemplate(
 
 register_template(MessageTemplate(
     name="ticket_ahead",
-    # Translators: SMS while waiting. %(ahead)s is how many citizens will be called first.
     text=ngettext_lazy(
+        # Translators: SMS while waiting. %(ahead)s is how many citizens will be called first.
         "Ticket %(number)s: %(ahead)s citizen ahead of you. Please stay close to the hall.",
         "Ticket %(number)s: %(ahead)s citizens ahead of you. Please stay close to the hall.",
         "ahead",
@@ -165,8 +165,8 @@ register_template(MessageTemplate(
 
 register_template(MessageTemplate(
     name="otp_code",
-    # Translators: SMS with a one-time code. %(minutes)s is how long the code stays valid.
     text=ngettext_lazy(
+        # Translators: SMS with a one-time code. %(minutes)s is how long the code stays valid.
         "Your confirmation code is %(code)s. It is valid for %(minutes)s minute. "
         "Do not share it with anyone.",
         "Your confirmation code is %(code)s. It is valid for %(minutes)s minutes. "

@@ -123,6 +123,14 @@ def estimate_text(estimate: dict | None) -> str:
     return _("about %(mean)s min, at most %(p95)s min") % {"mean": low, "p95": high}
 
 
+def estimate_range(estimate: dict | None) -> str:
+    """The short form for tables: "12–36 min" (about 12, at most 36)."""
+    if not estimate:
+        return ""
+    low, high = estimate_minutes(estimate["mean_minutes"], estimate["p95_minutes"])
+    return _("%(mean)s–%(p95)s min") % {"mean": low, "p95": high}
+
+
 def _estimate_dict(estimate) -> dict | None:
     if estimate is None or not math.isfinite(estimate.mean) or not math.isfinite(estimate.p95):
         return None
@@ -148,7 +156,7 @@ def _overview_rows(centre: Centre, group_codes=None) -> list[dict]:
         estimate = _estimate_dict(item.estimate)
         rows.append({"group": item.group, "name": translate(item.group.name) or item.group.code,
                      "waiting": item.waiting, "open_counters": item.open_counters, "estimate": estimate,
-                     "estimate_text": estimate_text(estimate)})
+                     "estimate_text": estimate_text(estimate), "estimate_range": estimate_range(estimate)})
     return rows
 
 
@@ -156,6 +164,7 @@ def _js_texts() -> dict:
     """Sentences the pages' scripts fill in, with named placeholders (translated once, here)."""
     return {
         "estimate": _("about %(mean)s min, at most %(p95)s min"),
+        "estimate_range": _("%(mean)s–%(p95)s min"),
         "ahead": _("People ahead of you: %(count)s"),
         "next": _("You are next."),
         "go_to": _("Please go to counter %(counter)s"),
@@ -362,7 +371,7 @@ def board(request, centre):
     groups = [g for g in snapshot["groups"] if zone_groups is None or g["group"] in zone_groups]
     for g in groups:
         g["label"] = translate(g["name"]) or g["group"]
-        g["estimate_text"] = estimate_text(g["estimate"])
+        g["estimate_range"] = estimate_range(g["estimate"])
     context = {
         "centre": centre, "centre_name": translate(centre.name) or centre.code, "zone": zone,
         "calls": snapshot["calls"], "groups": groups,

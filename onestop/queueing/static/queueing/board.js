@@ -58,7 +58,7 @@
 
   function estimateText(estimate) {
     if (!estimate) return texts.no_estimate || "";
-    return Hall.fmt(texts.estimate, Hall.minutes(estimate));
+    return Hall.fmt(texts.estimate_range, Hall.minutes(estimate));
   }
 
   function renderGroups(groups) {
@@ -67,12 +67,17 @@
       if (zone && zoneGroups.indexOf(g.group) < 0) return;
       const tr = document.createElement("tr");
       tr.dataset.group = g.group;
-      const name = document.createElement("span");
       const prefix = document.createElement("span");
       prefix.className = "board-prefix";
       prefix.textContent = g.prefix;
-      name.append(prefix, " ", Hall.tr(g.name, lang) || g.group);
-      tr.append(cell(name), cell(g.waiting, "num"), cell(estimateText(g.estimate)));
+      const name = document.createElement("span");
+      name.textContent = Hall.tr(g.name, lang) || g.group;
+      const group = document.createElement("span");
+      group.className = "board-group";
+      group.append(prefix, name);
+      const estimate = document.createElement("bdi");
+      estimate.textContent = estimateText(g.estimate);
+      tr.append(cell(group), cell(g.waiting, "num"), cell(estimate, "board-estimate"));
       frag.append(tr);
     });
     groupsBody.replaceChildren(frag);

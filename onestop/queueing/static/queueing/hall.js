@@ -112,10 +112,26 @@
     }
   });
 
+  /* Printed slips: the page is 80 mm wide and exactly as long as the slip (thermal paper roll). */
+  Hall.fitPrintPage = function () {
+    const slip = document.querySelector(".slip");
+    if (!slip) return;
+    const millimetres = Math.ceil(slip.getBoundingClientRect().height * 25.4 / 96) + 8;
+    let style = document.getElementById("slip-page-size");
+    if (!style) {
+      style = document.createElement("style");
+      style.id = "slip-page-size";
+      document.head.append(style);
+    }
+    style.textContent = "@page { size: 80mm " + millimetres + "mm; margin: 0 }";
+  };
+  Hall.print = function () { Hall.fitPrintPage(); window.print(); };
+  window.addEventListener("beforeprint", function () { Hall.fitPrintPage(); });
+
   /* Buttons that print the page (reception slip). */
   document.addEventListener("click", function (event) {
     const button = event.target.closest("[data-print-now]");
-    if (button) window.print();
+    if (button) Hall.print();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -37,11 +37,12 @@
   /* printed ticket */
   if (root.hasAttribute("data-print")) {
     const again = root.querySelector("[data-reprint]");
-    if (again) again.addEventListener("click", function () { window.print(); });
+    const print = function () { if (window.Hall) window.Hall.print(); else window.print(); };
+    if (again) again.addEventListener("click", print);
     const countdown = root.querySelector("[data-countdown]");
     let left = Number(root.dataset.returnSeconds || 12);
     window.addEventListener("load", function () {
-      setTimeout(function () { window.print(); }, 300);
+      setTimeout(print, 300);
       const timer = setInterval(function () {
         left -= 1;
         if (countdown) countdown.textContent = left > 0 ? String(left) : "";

@@ -23,7 +23,7 @@
     }
     const estimate = field("estimate");
     estimate.hidden = !state.estimate;
-    if (state.estimate) estimate.querySelector("span").textContent = Hall.fmt(texts.estimate, Hall.minutes(state.estimate));
+    if (state.estimate) estimate.querySelector("bdi").textContent = Hall.fmt(texts.estimate, Hall.minutes(state.estimate));
     field("cancel").hidden = !state.can_cancel;
     if (state.status === "called" && (last.status !== "called" || state.recalls !== last.recalls)) {
       if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
