@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", include("onestop.api_urls")),
     path("book/", include("onestop.appointments.urls")),
     path("hall/", include("onestop.queueing.urls")),
+    path("planning/", include("onestop.planning.urls")),
     path("", include("onestop.web.urls")),
 ]

@@ -192,17 +192,20 @@ CELERY_BEAT_SCHEDULE["notifications.retry"] = {
     "task": "onestop.run_sweep", "schedule": 30.0, "args": ("notifications.retry",),
 }
 
-# Appointments: rate limits (see onestop/appointments/ratelimit.py; "off" only with DEBUG, for load
-# tests), link lifetimes, reminder hour, public address for links in SMS, and the sweeps in Celery beat.
-ONESTOP_RATE_LIMITS: dict[str, str] | str = (
-    "off" if os.environ.get("ONESTOP_RATE_LIMITS", "").strip().lower() == "off" else {
-        "otp_per_phone": "5/h", "otp_per_ip": "30/h", "booking_per_national_id": "10/h", "booking_per_ip": "60/h",
-    })
+# Appointments: rate limits (onestop/appointments/ratelimit.py; "off" only with DEBUG, for load
+# tests), link lifetimes, reminder hour, public address for SMS links, sweeps in Celery beat.
+_APPOINTMENT_LIMITS = {
+    "otp_per_phone": "5/h",
+    "otp_per_ip": "30/h",
+    "booking_per_national_id": "10/h",
+    "booking_per_ip": "60/h",
+}
+_RATE_LIMITS_OFF = os.environ.get("ONESTOP_RATE_LIMITS", "").strip().lower() == "off"
+ONESTOP_RATE_LIMITS: dict[str, str] | str = "off" if _RATE_LIMITS_OFF else _APPOINTMENT_LIMITS
 ONESTOP_PUBLIC_URL = os.environ.get("ONESTOP_PUBLIC_URL", "")
-ONESTOP_BOOKING_LINK_MAX_AGE = int(os.environ.get("ONESTOP_BOOKING_LINK_MAX_AGE", str(60 * 24 * 3600)))
+ONESTOP_BOOKING_LINK_MAX_AGE = int(os.environ.get("ONESTOP_BOOKING_LINK_MAX_AGE", "5184000"))
 ONESTOP_PHONE_TOKEN_MAX_AGE = int(os.environ.get("ONESTOP_PHONE_TOKEN_MAX_AGE", "1800"))
 ONESTOP_BOOKING_REMINDER_HOUR = int(os.environ.get("ONESTOP_BOOKING_REMINDER_HOUR", "10"))
-CELERY_BEAT_SCHEDULE.update({
-    "appointments.no_shows": {"task": "onestop.run_sweep", "schedule": 60.0, "args": ("appointments.no_shows",)},
-    "appointments.reminders": {"task": "onestop.run_sweep", "schedule": 300.0, "args": ("appointments.reminders",)},
-})
+for _sweep, _every in (("appointments.no_shows", 60.0), ("appointments.reminders", 300.0)):
+    CELERY_BEAT_SCHEDULE[_sweep] = {"task": "onestop.run_sweep", "schedule": _every,
+                                    "args": (_sweep,)}

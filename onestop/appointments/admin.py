@@ -25,7 +25,9 @@ class CapacityOverrideAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Overrides are plans, not history: they may be removed (the audit trail keeps them).
-        return admin.ModelAdmin.has_delete_permission(self, request, obj) and self._in_scope(request, obj)
+        return admin.ModelAdmin.has_delete_permission(self, request, obj) and self._in_scope(
+            request, obj
+        )
 
     def save_model(self, request, obj, form, change):
         services.capacity_override_save(obj, actor=request.user)

@@ -1,4 +1,7 @@
-"""Booking API under /api/v1/: slots, one-time codes, bookings, check-in. Errors are problem+json."""
+"""Booking API under /api/v1/: slots, one-time codes, bookings, check-in.
+
+Errors are problem+json (the project's exception handler).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,9 @@ from .models import Booking, BookingSource, normalise_code
 # --------------------------------------------------------------------------- serializers
 
 
-class ProblemSerializer(serializers.Serializer):
+class BookingProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
     type = serializers.CharField()
     title = serializers.CharField()
     status = serializers.IntegerField()
@@ -63,13 +68,23 @@ class PhoneTokenSerializer(serializers.Serializer):
 class BookingRequestSerializer(serializers.Serializer):
     service = serializers.CharField(max_length=40)
     centre = serializers.CharField(max_length=40)
-    start = serializers.CharField(max_length=40, help_text="ISO 8601; without an offset: the centre's local time")
+    start = serializers.CharField(
+        max_length=40, help_text="ISO 8601; without an offset: the centre's local time"
+    )
     national_id = serializers.CharField(max_length=40)
     phone = serializers.CharField(max_length=32)
-    otp = serializers.CharField(max_length=12, required=False, allow_blank=True,
-                                help_text="the one-time code sent to the phone (purpose: booking)")
-    phone_token = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                        help_text="from POST /otp/verify/, instead of 'otp'")
+    otp = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        help_text="the one-time code sent to the phone (purpose: booking)",
+    )
+    phone_token = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="from POST /otp/verify/, instead of 'otp'",
+    )
     language = serializers.CharField(max_length=8, required=False, allow_blank=True)
 
 
@@ -81,17 +96,30 @@ class BookingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Booking
-        fields = ["code", "centre", "service", "start", "end", "status", "manage_url", "calendar_url"]
+        fields = [
+            "code",
+            "centre",
+            "service",
+            "start",
+            "end",
+            "status",
+            "manage_url",
+            "calendar_url",
+        ]
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
     def get_manage_url(self, obj: Booking) -> str:
-        return self._absolute(reverse("appointments:manage", kwargs={"token": links.manage_token(obj.code)}))
+        return self._absolute(
+            reverse("appointments:manage", kwargs={"token": links.manage_token(obj.code)})
+        )
 
     def get_calendar_url(self, obj: Booking) -> str:
-        return self._absolute(reverse("appointments:calendar", kwargs={"token": links.calendar_token(obj.code)}))
+        return self._absolute(
+            reverse("appointments:calendar", kwargs={"token": links.calendar_token(obj.code)})
+        )
 
 
 class NationalIdSerializer(serializers.Serializer):
@@ -105,15 +133,23 @@ class MoveSerializer(serializers.Serializer):
 
 class CheckInSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32)
-    walk_in = serializers.BooleanField(required=False, default=False,
-                                       help_text="when late and the pack allows it: take a walk-in ticket")
+    walk_in = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="when late and the pack allows it: take a walk-in ticket",
+    )
 
 
+PROBLEM_TYPE = "application/problem+json"
 PROBLEMS = {
-    404: OpenApiResponse(ProblemSerializer, description="not found"),
-    409: OpenApiResponse(ProblemSerializer, description="conflict (slot full, wrong state)"),
-    422: OpenApiResponse(ProblemSerializer, description="invalid field (named in 'field')"),
-    429: OpenApiResponse(ProblemSerializer, description="rate-limited; see Retry-After"),
+    404: OpenApiResponse(BookingProblemSerializer, description="not found"),
+    409: OpenApiResponse(
+        BookingProblemSerializer, description="conflict (slot full, wrong state, too early/late)"
+    ),
+    422: OpenApiResponse(BookingProblemSerializer, description="invalid field (named in 'field')"),
+    429: OpenApiResponse(
+        BookingProblemSerializer, description="rate-limited; see the Retry-After header"
+    ),
 }
 
 # --------------------------------------------------------------------------- lookups
@@ -127,13 +163,17 @@ def _country():
 
 
 def _centres(country) -> QuerySet[Centre]:
-    return Centre.objects.select_related("country").filter(country=country, archived_at__isnull=True)
+    return Centre.objects.select_related("country").filter(
+        country=country, archived_at__isnull=True
+    )
 
 
 def centre_or_404(code: str) -> Centre:
     centre = _centres(_country()).filter(code=code).first()
     if centre is None:
-        raise DomainError(_("Unknown centre."), field="centre", code="unknown_centre", status_code=404)
+        raise DomainError(
+            _("Unknown centre."), field="centre", code="unknown_centre", status_code=404
+        )
     return centre
 
 
@@ -145,8 +185,11 @@ def centre_or_422(country, code: str) -> Centre:
 
 
 def service_or_422(country, code: str) -> Service:
-    service = (Service.objects.select_related("group").filter(country=country, code=code or "",
-                                                               archived_at__isnull=True).first())
+    service = (
+        Service.objects.select_related("group")
+        .filter(country=country, code=code or "", archived_at__isnull=True)
+        .first()
+    )
     if service is None:
         raise DomainError(_("Unknown service."), field="service", code="unknown_service")
     return service
@@ -155,7 +198,9 @@ def service_or_422(country, code: str) -> Service:
 def _language(request: Request, raw: str, country) -> str:
     if raw:
         if raw not in country.language_codes:
-            raise DomainError(_("This language is not offered here."), field="language", code="invalid_language")
+            raise DomainError(
+                _("This language is not offered here."), field="language", code="invalid_language"
+            )
         return raw
     active = translation.get_language() or ""
     return active if active in country.language_codes else country.default_language
@@ -173,13 +218,18 @@ def _booking_or_404(code: str, national_id: str) -> Booking:
     national_id = services.normalise_national_id(country, national_id)
     booking = selectors.find_booking(country, normalise_code(code), national_id)
     if booking is None:
-        raise DomainError(_("No booking with this code and ID number."), field="code", code="unknown_booking",
-                          status_code=404)
+        raise DomainError(
+            _("No booking with this code and ID number."),
+            field="code",
+            code="unknown_booking",
+            status_code=404,
+        )
     return booking
 
 
-def _booking_response(booking: Booking, request: Request, code: int = status.HTTP_200_OK,
-                      headers: dict | None = None) -> Response:
+def _booking_response(
+    booking: Booking, request: Request, code: int = status.HTTP_200_OK, headers: dict | None = None
+) -> Response:
     with timezone.override(booking.centre.time_zone):
         data = BookingSerializer(booking, context={"request": request}).data
     return Response(data, status=code, headers=headers)
@@ -192,10 +242,18 @@ class SlotList(APIView):
     @extend_schema(
         summary="Bookable slots of a service at a centre on a date",
         parameters=[
-            OpenApiParameter("service", OpenApiTypes.STR, required=True, description="service code"),
-            OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="local date, YYYY-MM-DD"),
+            OpenApiParameter(
+                "service", OpenApiTypes.STR, required=True, description="service code"
+            ),
+            OpenApiParameter(
+                "date", OpenApiTypes.DATE, required=True, description="local date, YYYY-MM-DD"
+            ),
         ],
-        responses={200: SlotSerializer(many=True), 404: PROBLEMS[404], 422: PROBLEMS[422]},
+        responses={
+            200: SlotSerializer(many=True),
+            (404, PROBLEM_TYPE): PROBLEMS[404],
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+        },
     )
     def get(self, request: Request, centre: str) -> Response:
         c = centre_or_404(centre)
@@ -204,20 +262,38 @@ class SlotList(APIView):
         try:
             day = date.fromisoformat(raw_date)
         except ValueError:
-            raise DomainError(_("Give the date as YYYY-MM-DD."), field="date", code="invalid_date") from None
+            raise DomainError(
+                _("Give the date as YYYY-MM-DD."), field="date", code="invalid_date"
+            ) from None
         if not selectors.service_offered_at(service, c):
-            raise DomainError(_("This service cannot be booked at this centre."), field="service",
-                              code="not_offered")
+            raise DomainError(
+                _("This service cannot be booked at this centre."),
+                field="service",
+                code="not_offered",
+            )
         rules = selectors.rules_for(c)
         first, last = selectors.booking_window(c, rules)
         if day > last:
-            raise DomainError(_("Bookings open %(days)s days ahead: choose a day up to %(last)s.")
-                              % {"days": rules.horizon_days, "last": last.isoformat()}, field="date",
-                              code="beyond_horizon")
+            raise DomainError(
+                _("Bookings open %(days)s days ahead: choose a day up to %(last)s.")
+                % {"days": rules.horizon_days, "last": last.isoformat()},
+                field="date",
+                code="beyond_horizon",
+            )
         slots = [] if day < first else selectors.slots_on(c, service.group, day, rules=rules)
         with timezone.override(c.time_zone):
-            data = SlotSerializer([{"start": s.start, "end": s.end, "capacity": s.capacity,
-                                    "available": s.available} for s in slots], many=True).data
+            data = SlotSerializer(
+                [
+                    {
+                        "start": s.start,
+                        "end": s.end,
+                        "capacity": s.capacity,
+                        "available": s.available,
+                    }
+                    for s in slots
+                ],
+                many=True,
+            ).data
         return Response(data)
 
 
@@ -227,8 +303,11 @@ class OtpRequest(APIView):
     @extend_schema(
         summary="Send a one-time code to a phone (purpose: booking)",
         request=OtpRequestSerializer,
-        responses={202: OpenApiResponse(description="the code is on its way by SMS"), 422: PROBLEMS[422],
-                   429: PROBLEMS[429]},
+        responses={
+            202: OpenApiResponse(description="the code is on its way by SMS"),
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+            (429, PROBLEM_TYPE): PROBLEMS[429],
+        },
     )
     def post(self, request: Request) -> Response:
         from onestop.accounts.otp import otp_request
@@ -241,7 +320,10 @@ class OtpRequest(APIView):
         ratelimit.hit("otp_per_ip", ratelimit.client_address(request))
         ratelimit.hit("otp_per_phone", phone)
         otp_request(phone=phone, region=country.phone_region, language=language, purpose="booking")
-        return Response({"detail": _("A code was sent by SMS."), "phone": phone}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"detail": _("A code was sent by SMS."), "phone": phone},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class OtpVerify(APIView):
@@ -250,7 +332,11 @@ class OtpVerify(APIView):
     @extend_schema(
         summary="Check a one-time code and get a phone token for booking",
         request=OtpVerifySerializer,
-        responses={200: PhoneTokenSerializer, 422: PROBLEMS[422], 429: PROBLEMS[429]},
+        responses={
+            200: PhoneTokenSerializer,
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+            (429, PROBLEM_TYPE): PROBLEMS[429],
+        },
     )
     def post(self, request: Request) -> Response:
         from onestop.accounts.otp import otp_verify
@@ -260,10 +346,19 @@ class OtpVerify(APIView):
         country = _country()
         phone = services.normalise_phone_number(country, body.validated_data["phone"])
         ratelimit.hit("otp_per_ip", ratelimit.client_address(request))
-        phone = otp_verify(phone=phone, region=country.phone_region, code=body.validated_data["otp"],
-                           purpose="booking")
-        return Response({"phone": phone, "phone_token": links.phone_token(phone),
-                         "expires_in": links.phone_token_max_age()})
+        phone = otp_verify(
+            phone=phone,
+            region=country.phone_region,
+            code=body.validated_data["otp"],
+            purpose="booking",
+        )
+        return Response(
+            {
+                "phone": phone,
+                "phone_token": links.phone_token(phone),
+                "expires_in": links.phone_token_max_age(),
+            }
+        )
 
 
 class BookingCreate(APIView):
@@ -272,15 +367,29 @@ class BookingCreate(APIView):
     @extend_schema(
         summary="Book a place in a slot",
         description=(
-            "The phone is verified by the one-time code sent with POST /otp/ (field `otp`), or by a "
-            "`phone_token` from POST /otp/verify/. An `Idempotency-Key` header makes the request safe to "
-            "repeat: the same key returns the same booking (201, header `Idempotent-Replayed: true`). When "
+            "The phone is verified by the one-time code sent with POST /otp/ (field `otp`), "
+            "or by a `phone_token` from POST /otp/verify/. An `Idempotency-Key` header makes "
+            "the request safe to repeat: the same key returns the same booking (201, header "
+            "`Idempotent-Replayed: true`). When "
             "the code was accepted but the booking refused (slot full), the problem carries a "
-            "`phone_token` to retry with without a new code."),
+            "`phone_token` to retry with without a new code."
+        ),
         request=BookingRequestSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                     required=False, description="a unique key per booking attempt")],
-        responses={201: BookingSerializer, 409: PROBLEMS[409], 422: PROBLEMS[422], 429: PROBLEMS[429]},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="a unique key per booking attempt",
+            )
+        ],
+        responses={
+            201: BookingSerializer,
+            (409, PROBLEM_TYPE): PROBLEMS[409],
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+            (429, PROBLEM_TYPE): PROBLEMS[429],
+        },
     )
     def post(self, request: Request) -> Response:
         from onestop.accounts.otp import otp_verify
@@ -297,33 +406,55 @@ class BookingCreate(APIView):
         language = _language(request, v.get("language", ""), country)
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if len(key) > 200:
-            raise DomainError(_("The Idempotency-Key is too long (200 characters at most)."),
-                              field="Idempotency-Key", code="invalid")
+            raise DomainError(
+                _("The Idempotency-Key is too long (200 characters at most)."),
+                field="Idempotency-Key",
+                code="invalid",
+            )
         ratelimit.hit("booking_per_ip", ratelimit.client_address(request))
         ratelimit.hit("booking_per_national_id", national_id)
         if key:
-            fingerprint = services.request_fingerprint(centre=centre.code, service=service.code,
-                                                       start=start.isoformat(), national_id=national_id,
-                                                       phone=phone)
+            fingerprint = services.request_fingerprint(
+                centre=centre.code,
+                service=service.code,
+                start=start.isoformat(),
+                national_id=national_id,
+                phone=phone,
+            )
             replayed = services.replay(key, fingerprint)
             if replayed is not None:
-                return _booking_response(replayed, request, status.HTTP_201_CREATED, {"Idempotent-Replayed": "true"})
+                return _booking_response(
+                    replayed, request, status.HTTP_201_CREATED, {"Idempotent-Replayed": "true"}
+                )
         planned = services.check_target(centre=centre, service=service, start=start)
         token = ""
         if v.get("phone_token"):
             if links.read_phone_token(v["phone_token"]) != phone:
-                raise DomainError(_("This phone token is not valid for this phone (or has expired)."),
-                                  field="phone_token", code="invalid_phone_token")
+                raise DomainError(
+                    _("This phone token is not valid for this phone (or has expired)."),
+                    field="phone_token",
+                    code="invalid_phone_token",
+                )
         elif v.get("otp"):
             otp_verify(phone=phone, region=country.phone_region, code=v["otp"], purpose="booking")
             token = links.phone_token(phone)
         else:
-            raise DomainError(_("Enter the code we sent to your phone."), field="otp", code="required")
+            raise DomainError(
+                _("Enter the code we sent to your phone."), field="otp", code="required"
+            )
         try:
             result = services.booking_create(
-                centre=centre, service=service, start=start, national_id=national_id, phone=phone,
-                language=language, source=BookingSource.API, idempotency_key=key,
-                base_url=request.build_absolute_uri("/"), planned=planned)
+                centre=centre,
+                service=service,
+                start=start,
+                national_id=national_id,
+                phone=phone,
+                language=language,
+                source=BookingSource.API,
+                idempotency_key=key,
+                base_url=request.build_absolute_uri("/"),
+                planned=planned,
+            )
         except DomainError as exc:
             return _problem_with(exc, self.get_exception_handler_context(), phone_token=token)
         headers = None if result.created else {"Idempotent-Replayed": "true"}
@@ -336,17 +467,31 @@ class BookingDetail(APIView):
     @extend_schema(
         summary="A booking, by its code and the citizen's ID number",
         parameters=[OpenApiParameter("national_id", OpenApiTypes.STR, required=True)],
-        responses={200: BookingSerializer, 404: PROBLEMS[404], 422: PROBLEMS[422]},
+        responses={
+            200: BookingSerializer,
+            (404, PROBLEM_TYPE): PROBLEMS[404],
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+        },
     )
     def get(self, request: Request, code: str) -> Response:
-        return _booking_response(_booking_or_404(code, request.query_params.get("national_id", "")), request)
+        return _booking_response(
+            _booking_or_404(code, request.query_params.get("national_id", "")), request
+        )
 
 
 class BookingCancel(APIView):
     authentication_classes: list = []
 
-    @extend_schema(summary="Cancel a booking", request=NationalIdSerializer,
-                   responses={200: BookingSerializer, 404: PROBLEMS[404], 409: PROBLEMS[409], 422: PROBLEMS[422]})
+    @extend_schema(
+        summary="Cancel a booking",
+        request=NationalIdSerializer,
+        responses={
+            200: BookingSerializer,
+            (404, PROBLEM_TYPE): PROBLEMS[404],
+            (409, PROBLEM_TYPE): PROBLEMS[409],
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+        },
+    )
     def post(self, request: Request, code: str) -> Response:
         body = NationalIdSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -360,10 +505,17 @@ class BookingMove(APIView):
 
     @extend_schema(
         summary="Move a booking to another time (same service and centre)",
-        description="One transaction: when the new slot is full the original booking stays as it was (409).",
+        description=(
+            "One transaction: when the new slot is full the original booking stays as it was (409)."
+        ),
         request=MoveSerializer,
-        responses={200: BookingSerializer, 404: PROBLEMS[404], 409: PROBLEMS[409], 422: PROBLEMS[422],
-                   429: PROBLEMS[429]},
+        responses={
+            200: BookingSerializer,
+            (404, PROBLEM_TYPE): PROBLEMS[404],
+            (409, PROBLEM_TYPE): PROBLEMS[409],
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+            (429, PROBLEM_TYPE): PROBLEMS[429],
+        },
     )
     def post(self, request: Request, code: str) -> Response:
         body = MoveSerializer(data=request.data)
@@ -372,7 +524,9 @@ class BookingMove(APIView):
         ratelimit.hit("booking_per_ip", ratelimit.client_address(request))
         ratelimit.hit("booking_per_national_id", booking.national_id)
         start = services.parse_start(body.validated_data["start"], booking.centre)
-        booking = services.booking_move(booking=booking, start=start, base_url=request.build_absolute_uri("/"))
+        booking = services.booking_move(
+            booking=booking, start=start, base_url=request.build_absolute_uri("/")
+        )
         return _booking_response(booking, request)
 
 
@@ -380,13 +534,20 @@ class CheckInView(APIView):
     @extend_schema(
         summary="Check in with a booking code (kiosk or reception)",
         description=(
-            "Inside the window (from the arrival window before the slot to the late cut-off after it) a "
-            "ticket is issued that the queue serves first. Too early: 409 `too_early` with `opens_at`. Too "
-            "late: 409 `too_late` with the pack's `late_policy`; with `walk_in` and policy `walk_in` a "
-            "walk-in ticket is issued instead. A repeated check-in returns the same ticket (200)."),
+            "Inside the window (from the arrival window before the slot to the late cut-off "
+            "after it) a ticket is issued that the queue serves first. Too early: 409 "
+            "`too_early` with `opens_at`. Too late: 409 `too_late` with the pack's "
+            "`late_policy`; with `walk_in` and policy `walk_in` a "
+            "walk-in ticket is issued instead. A repeated check-in returns the same ticket (200)."
+        ),
         request=CheckInSerializer,
-        responses={201: TicketSerializer, 200: TicketSerializer, 404: PROBLEMS[404], 409: PROBLEMS[409],
-                   422: PROBLEMS[422]},
+        responses={
+            201: TicketSerializer,
+            200: TicketSerializer,
+            (404, PROBLEM_TYPE): PROBLEMS[404],
+            (409, PROBLEM_TYPE): PROBLEMS[409],
+            (422, PROBLEM_TYPE): PROBLEMS[422],
+        },
     )
     def post(self, request: Request, centre: str) -> Response:
         c = centre_or_404(centre)
@@ -394,13 +555,22 @@ class CheckInView(APIView):
         body.is_valid(raise_exception=True)
         actor = request.user if request.user.is_authenticated else None
         try:
-            result = services.booking_check_in(centre=c, code=body.validated_data["code"], actor=actor,
-                                               walk_in=body.validated_data["walk_in"])
+            result = services.booking_check_in(
+                centre=c,
+                code=body.validated_data["code"],
+                actor=actor,
+                walk_in=body.validated_data["walk_in"],
+            )
         except services.CheckInRefused as exc:
-            return _problem_with(exc, self.get_exception_handler_context(),
-                                 opens_at=exc.opens_at.isoformat() if exc.opens_at else None,
-                                 late_policy=exc.late_policy)
+            return _problem_with(
+                exc,
+                self.get_exception_handler_context(),
+                opens_at=exc.opens_at.isoformat() if exc.opens_at else None,
+                late_policy=exc.late_policy,
+            )
         data = dict(TicketSerializer(result.ticket, context={"request": request}).data)
         data["booking"] = result.booking.code
         data["walk_in"] = result.walk_in
-        return Response(data, status=status.HTTP_200_OK if result.repeated else status.HTTP_201_CREATED)
+        return Response(
+            data, status=status.HTTP_200_OK if result.repeated else status.HTTP_201_CREATED
+        )

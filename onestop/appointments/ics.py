@@ -13,8 +13,14 @@ PRODID = "-//onestop//appointments//EN"
 
 
 def escape_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
 
 
 def fold(line: str, limit: int = 75) -> str:
@@ -39,9 +45,20 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def calendar_event(*, uid: str, start: datetime, end: datetime, stamp: datetime, summary: str,
-                   location: str = "", description: str = "", url: str = "", cancelled: bool = False,
-                   sequence: int = 0, alarm_minutes: int | None = 60) -> str:
+def calendar_event(
+    *,
+    uid: str,
+    start: datetime,
+    end: datetime,
+    stamp: datetime,
+    summary: str,
+    location: str = "",
+    description: str = "",
+    url: str = "",
+    cancelled: bool = False,
+    sequence: int = 0,
+    alarm_minutes: int | None = 60,
+) -> str:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -64,7 +81,12 @@ def calendar_event(*, uid: str, start: datetime, end: datetime, stamp: datetime,
     if url:
         lines.append(f"URL:{url}")
     if alarm_minutes and not cancelled:
-        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{escape_text(summary)}",
-                  f"TRIGGER:-PT{int(alarm_minutes)}M", "END:VALARM"]
+        lines += [
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            f"DESCRIPTION:{escape_text(summary)}",
+            f"TRIGGER:-PT{int(alarm_minutes)}M",
+            "END:VALARM",
+        ]
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -61,6 +61,8 @@ def phone_token(phone: str) -> str:
 def read_phone_token(token: str) -> str | None:
     """The verified E.164 phone number in a phone token, or None."""
     try:
-        return signing.TimestampSigner(salt=PHONE_SALT).unsign(token or "", max_age=phone_token_max_age())
+        return signing.TimestampSigner(salt=PHONE_SALT).unsign(
+            token or "", max_age=phone_token_max_age()
+        )
     except signing.BadSignature:
         return None

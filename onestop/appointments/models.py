@@ -55,23 +55,32 @@ class BookingSource(models.TextChoices):
 
 class Slot(models.Model):
     centre = models.ForeignKey("centres.Centre", on_delete=models.PROTECT, related_name="slots")
-    group = models.ForeignKey("catalogue.ServiceGroup", on_delete=models.PROTECT, related_name="slots")
+    group = models.ForeignKey(
+        "catalogue.ServiceGroup", on_delete=models.PROTECT, related_name="slots"
+    )
     start = models.DateTimeField(help_text="UTC")
     end = models.DateTimeField(help_text="UTC")
     capacity = models.PositiveIntegerField()
     booked = models.PositiveIntegerField(default=0)
-    released = models.PositiveIntegerField(default=0, help_text="places given back to walk-ins by no-shows")
+    released = models.PositiveIntegerField(
+        default=0, help_text="places given back to walk-ins by no-shows"
+    )
 
     class Meta:
         ordering = ["centre", "group", "start"]
         constraints = [
-            models.UniqueConstraint(fields=["centre", "group", "start"], name="slot_unique_per_group_start"),
-            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="slot_booked_within_capacity"),
+            models.UniqueConstraint(
+                fields=["centre", "group", "start"], name="slot_unique_per_group_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="slot_booked_within_capacity"
+            ),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="slot_ends_after_start"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.centre_id}/{self.group_id} {self.start:%Y-%m-%d %H:%M} {self.booked}/{self.capacity}"
+        when = f"{self.start:%Y-%m-%d %H:%M}"
+        return f"{self.centre_id}/{self.group_id} {when} {self.booked}/{self.capacity}"
 
     @property
     def available(self) -> int:
@@ -81,18 +90,27 @@ class Slot(models.Model):
 class Booking(models.Model):
     code = models.CharField(max_length=CODE_LENGTH, unique=True, default=new_booking_code)
     centre = models.ForeignKey("centres.Centre", on_delete=models.PROTECT, related_name="bookings")
-    service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="bookings")
-    group = models.ForeignKey("catalogue.ServiceGroup", on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(
+        "catalogue.Service", on_delete=models.PROTECT, related_name="bookings"
+    )
+    group = models.ForeignKey(
+        "catalogue.ServiceGroup", on_delete=models.PROTECT, related_name="bookings"
+    )
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
     start = models.DateTimeField(help_text="the slot's start (UTC), copied for queries")
     end = models.DateTimeField()
     national_id = models.CharField(max_length=40, help_text="normalised with the pack's format")
     phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164")
     language = models.CharField(max_length=8, blank=True, default="")
-    status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED)
-    source = models.CharField(max_length=12, choices=BookingSource.choices, default=BookingSource.PORTAL)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    status = models.CharField(
+        max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED
+    )
+    source = models.CharField(
+        max_length=12, choices=BookingSource.choices, default=BookingSource.PORTAL
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     checked_in_at = models.DateTimeField(null=True, blank=True)
@@ -100,14 +118,16 @@ class Booking(models.Model):
     no_show_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     moves = models.PositiveSmallIntegerField(default=0)
-    ticket = models.OneToOneField("queueing.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="booking")
+    ticket = models.OneToOneField(
+        "queueing.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="booking"
+    )
 
     class Meta:
         ordering = ["start", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["slot", "national_id"], condition=Q(status__in=["booked", "checked_in"]),
+                fields=["slot", "national_id"],
+                condition=Q(status__in=["booked", "checked_in"]),
                 name="booking_one_active_per_slot_and_citizen",
             ),
         ]
@@ -138,10 +158,18 @@ class CapacityOverride(models.Model):
     hours still decide which slots exist.
     """
 
-    centre = models.ForeignKey("centres.Centre", on_delete=models.CASCADE, related_name="capacity_overrides")
+    centre = models.ForeignKey(
+        "centres.Centre", on_delete=models.CASCADE, related_name="capacity_overrides"
+    )
     date = models.DateField(help_text="local date at the centre")
-    group = models.ForeignKey("catalogue.ServiceGroup", null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="+", help_text="empty: every service group")
+    group = models.ForeignKey(
+        "catalogue.ServiceGroup",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="empty: every service group",
+    )
     capacity = models.PositiveIntegerField(help_text="places per slot")
     reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -149,10 +177,16 @@ class CapacityOverride(models.Model):
     class Meta:
         ordering = ["-date", "centre"]
         constraints = [
-            models.UniqueConstraint(fields=["centre", "date", "group"], condition=Q(group__isnull=False),
-                                    name="override_one_per_group_and_date"),
-            models.UniqueConstraint(fields=["centre", "date"], condition=Q(group__isnull=True),
-                                    name="override_one_for_all_groups_per_date"),
+            models.UniqueConstraint(
+                fields=["centre", "date", "group"],
+                condition=Q(group__isnull=False),
+                name="override_one_per_group_and_date",
+            ),
+            models.UniqueConstraint(
+                fields=["centre", "date"],
+                condition=Q(group__isnull=True),
+                name="override_one_for_all_groups_per_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -179,7 +213,9 @@ class CitizenRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["country", "national_id"], name="citizen_record_unique"),
+            models.UniqueConstraint(
+                fields=["country", "national_id"], name="citizen_record_unique"
+            ),
         ]
 
     def __str__(self) -> str:

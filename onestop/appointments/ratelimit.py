@@ -57,7 +57,9 @@ class Rate:
 def parse_rate(text: str) -> Rate:
     match = RATE_RE.match(text or "")
     if not match:
-        raise ImproperlyConfigured(f"rate limit {text!r} is not of the form '<count>/<period>', e.g. '5/h'")
+        raise ImproperlyConfigured(
+            f"rate limit {text!r} is not of the form '<count>/<period>', e.g. '5/h'"
+        )
     count, multiplier, unit = match.groups()
     return Rate(count=int(count), seconds=int(multiplier or 1) * UNITS[unit])
 
@@ -73,10 +75,14 @@ def configured_limits() -> dict[str, Rate | None]:
         return {}
     value = getattr(settings, "ONESTOP_RATE_LIMITS", DEFAULT_LIMITS)
     if not isinstance(value, dict):
-        raise ImproperlyConfigured("ONESTOP_RATE_LIMITS must be a mapping of name to rate, or 'off'")
+        raise ImproperlyConfigured(
+            "ONESTOP_RATE_LIMITS must be a mapping of name to rate, or 'off'"
+        )
     merged = {**DEFAULT_LIMITS, **value}
-    return {name: None if str(rate).strip().lower() == "off" else parse_rate(str(rate))
-            for name, rate in merged.items()}
+    return {
+        name: None if str(rate).strip().lower() == "off" else parse_rate(str(rate))
+        for name, rate in merged.items()
+    }
 
 
 def refuse_unsafe_settings() -> None:
@@ -84,7 +90,9 @@ def refuse_unsafe_settings() -> None:
     if limits_off() and not settings.DEBUG:
         raise ImproperlyConfigured(
             "ONESTOP_RATE_LIMITS=off switches off the protection of one-time codes and bookings; "
-            "it is allowed for load tests only, with DEBUG=1. Unset ONESTOP_RATE_LIMITS in production.")
+            "it is allowed for load tests only, with DEBUG=1. Unset ONESTOP_RATE_LIMITS in "
+            "production."
+        )
     configured_limits()
 
 
@@ -104,7 +112,7 @@ def _key(name: str, identifier: str, window: int) -> str:
 
 
 def hit(name: str, identifier: str) -> None:
-    """Count one attempt for ``identifier`` under limit ``name``; raise RateLimited past the limit."""
+    """Count one attempt of ``identifier`` under limit ``name``; RateLimited past the limit."""
     if not identifier:
         return
     rate = configured_limits().get(name)

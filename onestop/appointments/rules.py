@@ -33,7 +33,9 @@ class BookingRules:
             share_for_bookings=Fraction(str(share)).limit_denominator(10_000),
             max_active_per_group=int(raw.get("max_active_per_group", default.max_active_per_group)),
             period_days=int(raw.get("period_days", default.period_days)),
-            arrival_window_minutes=int(raw.get("arrival_window_minutes", default.arrival_window_minutes)),
+            arrival_window_minutes=int(
+                raw.get("arrival_window_minutes", default.arrival_window_minutes)
+            ),
             late_cutoff_minutes=int(raw.get("late_cutoff_minutes", default.late_cutoff_minutes)),
             late_policy=str(raw.get("late_policy", default.late_policy)),
         )

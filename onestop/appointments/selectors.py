@@ -60,9 +60,11 @@ def group_capacity(centre: Centre, group: ServiceGroup) -> GroupCapacity:
     """The share of each counter's time that serves ``group`` and the group's mean handling time."""
 
     def build() -> GroupCapacity:
-        links = (CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True,
-                                             group__archived_at__isnull=True)
-                 .values_list("counter_id", "group_id", "priority"))
+        links = CounterGroup.objects.filter(
+            counter__centre=centre,
+            counter__archived_at__isnull=True,
+            group__archived_at__isnull=True,
+        ).values_list("counter_id", "group_id", "priority")
         per_counter: dict[int, list[tuple[int, int]]] = {}
         for counter_id, group_id, level in links:
             per_counter.setdefault(counter_id, []).append((group_id, level))
@@ -71,9 +73,12 @@ def group_capacity(centre: Centre, group: ServiceGroup) -> GroupCapacity:
             mine = [level for group_id, level in serving if group_id == group.pk]
             if mine:
                 shares.append(counter_share([level for _, level in serving], mine[0]))
-        mean = (Service.objects.filter(group=group, archived_at__isnull=True)
-                .aggregate(m=Avg("handling_minutes"))["m"])
-        mean_fraction = Fraction(Decimal(str(mean))).limit_denominator(1000) if mean else Fraction(0)
+        mean = Service.objects.filter(group=group, archived_at__isnull=True).aggregate(
+            m=Avg("handling_minutes")
+        )["m"]
+        mean_fraction = (
+            Fraction(Decimal(str(mean))).limit_denominator(1000) if mean else Fraction(0)
+        )
         return GroupCapacity(counter_shares=tuple(shares), mean_handling_minutes=mean_fraction)
 
     return _cached(("capacity", centre.pk, group.pk), build)
@@ -95,8 +100,11 @@ def is_closed(centre: Centre, day: date) -> bool:
 def overrides_for(centre: Centre, group: ServiceGroup, first: date, last: date) -> dict[date, int]:
     """Capacity overrides per date; one for the group wins over one for every group."""
     out: dict[date, int] = {}
-    rows = (CapacityOverride.objects.filter(centre=centre, date__gte=first, date__lte=last)
-            .filter(Q(group=group) | Q(group__isnull=True)).values_list("date", "group_id", "capacity"))
+    rows = (
+        CapacityOverride.objects.filter(centre=centre, date__gte=first, date__lte=last)
+        .filter(Q(group=group) | Q(group__isnull=True))
+        .values_list("date", "group_id", "capacity")
+    )
     specific: set[date] = set()
     for day, group_id, capacity in rows:
         if group_id is not None:
@@ -107,22 +115,40 @@ def overrides_for(centre: Centre, group: ServiceGroup, first: date, last: date) 
     return out
 
 
-def day_plan(centre: Centre, group: ServiceGroup, day: date, *, rules: BookingRules | None = None,
-             override: int | None = None, overrides_known: bool = False) -> list[PlannedSlot]:
+def day_plan(
+    centre: Centre,
+    group: ServiceGroup,
+    day: date,
+    *,
+    rules: BookingRules | None = None,
+    override: int | None = None,
+    overrides_known: bool = False,
+) -> list[PlannedSlot]:
     """The planned slots (with places) of ``group`` at ``centre`` on the local date ``day``."""
     rules = rules or rules_for(centre)
     if not overrides_known:
         override = overrides_for(centre, group, day, day).get(day)
     inputs = group_capacity(centre, group)
-    return plan_day(day=day, tz=centre.time_zone, intervals=opening_intervals(centre, day),
-                    slot_minutes=rules.slot_minutes, counter_shares=inputs.counter_shares,
-                    mean_handling_minutes=inputs.mean_handling_minutes,
-                    share_for_bookings=rules.share_for_bookings, closed=is_closed(centre, day), override=override)
+    return plan_day(
+        day=day,
+        tz=centre.time_zone,
+        intervals=opening_intervals(centre, day),
+        slot_minutes=rules.slot_minutes,
+        counter_shares=inputs.counter_shares,
+        mean_handling_minutes=inputs.mean_handling_minutes,
+        share_for_bookings=rules.share_for_bookings,
+        closed=is_closed(centre, day),
+        override=override,
+    )
 
 
 def service_offered_at(service: Service, centre: Centre) -> bool:
     """The service's channel fits the centre, and a counter of the centre serves its group."""
-    if service.archived_at is not None or centre.archived_at is not None or service.country_id != centre.country_id:
+    if (
+        service.archived_at is not None
+        or centre.archived_at is not None
+        or service.country_id != centre.country_id
+    ):
         return False
     channel = "mobile" if centre.kind == CentreKind.MOBILE else "hall"
     if channel not in (service.channels or []):
@@ -131,16 +157,25 @@ def service_offered_at(service: Service, centre: Centre) -> bool:
 
 
 def centres_offering(service: Service):
-    qs = (Centre.objects.filter(country_id=service.country_id, archived_at__isnull=True,
-                                counters__archived_at__isnull=True, counters__group_links__group=service.group_id)
-          .distinct().select_related("country").prefetch_related("route"))
+    qs = (
+        Centre.objects.filter(
+            country_id=service.country_id,
+            archived_at__isnull=True,
+            counters__archived_at__isnull=True,
+            counters__group_links__group=service.group_id,
+        )
+        .distinct()
+        .select_related("country")
+        .prefetch_related("route")
+    )
     return [c for c in qs if service_offered_at(service, c)]
 
 
 def bookable_services(country) -> list[Service]:
     """Services a citizen can book: offered in a hall or by a mobile unit."""
-    qs = (Service.objects.filter(country=country, archived_at__isnull=True, group__archived_at__isnull=True)
-          .select_related("group", "agency"))
+    qs = Service.objects.filter(
+        country=country, archived_at__isnull=True, group__archived_at__isnull=True
+    ).select_related("group", "agency")
     return [s for s in qs if {"hall", "mobile"} & set(s.channels or [])]
 
 
@@ -163,15 +198,25 @@ def booking_window(centre: Centre, rules: BookingRules | None = None) -> tuple[d
     return today, today + timedelta(days=rules.horizon_days)
 
 
-def slots_on(centre: Centre, group: ServiceGroup, day: date, *, rules: BookingRules | None = None,
-             future_only: bool = True) -> list[SlotView]:
+def slots_on(
+    centre: Centre,
+    group: ServiceGroup,
+    day: date,
+    *,
+    rules: BookingRules | None = None,
+    future_only: bool = True,
+) -> list[SlotView]:
     """The slots of a day with capacity and places taken (materialised rows win over the plan)."""
     rules = rules or rules_for(centre)
     plan = day_plan(centre, group, day, rules=rules)
     if not plan:
         return []
-    rows = {s.start: s for s in Slot.objects.filter(centre=centre, group=group, start__gte=plan[0].start,
-                                                     start__lte=plan[-1].start)}
+    rows = {
+        s.start: s
+        for s in Slot.objects.filter(
+            centre=centre, group=group, start__gte=plan[0].start, start__lte=plan[-1].start
+        )
+    }
     now = clock.now()
     out = []
     for planned in plan:
@@ -185,7 +230,9 @@ def slots_on(centre: Centre, group: ServiceGroup, day: date, *, rules: BookingRu
     return out
 
 
-def free_days(centre: Centre, group: ServiceGroup, *, limit: int | None = None) -> list[tuple[date, int]]:
+def free_days(
+    centre: Centre, group: ServiceGroup, *, limit: int | None = None
+) -> list[tuple[date, int]]:
     """(date, free places) for each bookable day with a free place, soonest first."""
     rules = rules_for(centre)
     first, last = booking_window(centre, rules)
@@ -193,14 +240,19 @@ def free_days(centre: Centre, group: ServiceGroup, *, limit: int | None = None) 
     tz = ZoneInfo(centre.time_zone)
     start_utc = datetime.combine(first, datetime.min.time(), tzinfo=tz)
     end_utc = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-    rows = {start: (capacity, booked) for start, capacity, booked in
-            Slot.objects.filter(centre=centre, group=group, start__gte=start_utc, start__lt=end_utc)
-            .values_list("start", "capacity", "booked")}
+    rows = {
+        start: (capacity, booked)
+        for start, capacity, booked in Slot.objects.filter(
+            centre=centre, group=group, start__gte=start_utc, start__lt=end_utc
+        ).values_list("start", "capacity", "booked")
+    }
     now = clock.now()
     out: list[tuple[date, int]] = []
     day = first
     while day <= last:
-        plan = day_plan(centre, group, day, rules=rules, override=overrides.get(day), overrides_known=True)
+        plan = day_plan(
+            centre, group, day, rules=rules, override=overrides.get(day), overrides_known=True
+        )
         free = 0
         for planned in plan:
             if planned.start <= now:
@@ -230,24 +282,43 @@ def planned_slot(centre: Centre, group: ServiceGroup, start: datetime) -> Planne
 
 
 def slot_is_full(centre: Centre, group: ServiceGroup, start: datetime) -> bool:
-    return Slot.objects.filter(centre=centre, group=group, start=start, booked__gte=F("capacity")).exists()
+    return Slot.objects.filter(
+        centre=centre, group=group, start=start, booked__gte=F("capacity")
+    ).exists()
 
 
 def bookings_of_day(centre: Centre, day: date):
     tz = ZoneInfo(centre.time_zone)
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
     end = start + timedelta(days=1)
-    return (Booking.objects.filter(centre=centre, start__gte=start, start__lt=end)
-            .exclude(status=BookingStatus.CANCELLED)
-            .select_related("service", "group", "ticket").order_by("start", "group__position", "code"))
+    return (
+        Booking.objects.filter(centre=centre, start__gte=start, start__lt=end)
+        .exclude(status=BookingStatus.CANCELLED)
+        .select_related("service", "group", "ticket")
+        .order_by("start", "group__position", "code")
+    )
 
 
-def active_bookings_in_period(*, national_id: str, group: ServiceGroup, around: datetime, period_days: int,
-                              exclude_pk: int | None = None) -> QuerySet[Booking]:
-    """The citizen's booked (not yet used) bookings of ``group`` starting less than ``period_days`` from ``around``."""
+def active_bookings_in_period(
+    *,
+    national_id: str,
+    group: ServiceGroup,
+    around: datetime,
+    period_days: int,
+    exclude_pk: int | None = None,
+) -> QuerySet[Booking]:
+    """The citizen's booked (not yet used) bookings of ``group``.
+
+    Only those starting less than ``period_days`` before or after ``around`` count.
+    """
     span = timedelta(days=period_days)
-    qs = Booking.objects.filter(national_id=national_id, group=group, status=BookingStatus.BOOKED,
-                                start__gt=around - span, start__lt=around + span)
+    qs = Booking.objects.filter(
+        national_id=national_id,
+        group=group,
+        status=BookingStatus.BOOKED,
+        start__gt=around - span,
+        start__lt=around + span,
+    )
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.order_by("start")
@@ -260,7 +331,8 @@ def citizen_no_shows(country, national_id: str) -> int:
 
 def find_booking(country, code: str, national_id: str | None = None) -> Booking | None:
     qs = Booking.objects.filter(code=code, centre__country=country).select_related(
-        "centre__country", "service", "group", "slot", "ticket")
+        "centre__country", "service", "group", "slot", "ticket"
+    )
     booking = qs.first()
     if booking is None:
         return None
@@ -270,7 +342,21 @@ def find_booking(country, code: str, national_id: str | None = None) -> Booking 
 
 
 __all__ = [
-    "ACTIVE_STATUSES", "GroupCapacity", "SlotView", "active_bookings_in_period", "bookable_services",
-    "booking_window", "bookings_of_day", "centres_offering", "citizen_no_shows", "day_plan", "find_booking",
-    "free_days", "group_capacity", "next_free_date", "planned_slot", "service_offered_at", "slots_on",
+    "ACTIVE_STATUSES",
+    "GroupCapacity",
+    "SlotView",
+    "active_bookings_in_period",
+    "bookable_services",
+    "booking_window",
+    "bookings_of_day",
+    "centres_offering",
+    "citizen_no_shows",
+    "day_plan",
+    "find_booking",
+    "free_days",
+    "group_capacity",
+    "next_free_date",
+    "planned_slot",
+    "service_offered_at",
+    "slots_on",
 ]

@@ -125,20 +125,25 @@ def parse_start(value: Any, centre: Centre) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value or "").strip())
         except ValueError:
-            raise DomainError(_("Give the start as an ISO 8601 date and time."), field="start",
-                              code="invalid_start") from None
+            raise DomainError(
+                _("Give the start as an ISO 8601 date and time."),
+                field="start",
+                code="invalid_start",
+            ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(centre.time_zone))
     return moment.astimezone(ZoneInfo("UTC"))
 
 
-def check_target(*, centre: Centre, service: Service, start: datetime,
-                 rules: BookingRules | None = None) -> PlannedSlot:
-    """The planned slot a booking at ``start`` would hold, after every rule that needs no identity."""
+def check_target(
+    *, centre: Centre, service: Service, start: datetime, rules: BookingRules | None = None
+) -> PlannedSlot:
+    """The planned slot a booking at ``start`` would hold (rules that need no identity)."""
     rules = rules or rules_for(centre)
     if not service_offered_at(service, centre):
-        raise DomainError(_("This service cannot be booked at this centre."), field="service",
-                          code="not_offered")
+        raise DomainError(
+            _("This service cannot be booked at this centre."), field="service", code="not_offered"
+        )
     now = clock.now()
     if start <= now:
         raise DomainError(_("This time has already passed."), field="start", code="past")
@@ -146,31 +151,60 @@ def check_target(*, centre: Centre, service: Service, start: datetime,
     if local(start, centre).date() > last:
         raise DomainError(
             _("Bookings open %(days)s days ahead: choose a day up to %(last)s.")
-            % {"days": rules.horizon_days, "last": _fmt_date(last)}, field="start", code="beyond_horizon")
+            % {"days": rules.horizon_days, "last": _fmt_date(last)},
+            field="start",
+            code="beyond_horizon",
+        )
     planned = planned_slot(centre, service.group, start)
     if planned is None:
-        raise DomainError(_("No appointment starts at this time. Choose one of the offered times."),
-                          field="start", code="no_slot")
+        raise DomainError(
+            _("No appointment starts at this time. Choose one of the offered times."),
+            field="start",
+            code="no_slot",
+        )
     return planned
 
 
-def _check_cap(*, national_id: str, group: ServiceGroup, start: datetime, rules: BookingRules, centre: Centre,
-               exclude_pk: int | None = None) -> None:
-    """At most ``max_active_per_group`` booked bookings of a group less than ``period_days`` apart."""
-    held = list(active_bookings_in_period(national_id=national_id, group=group, around=start,
-                                          period_days=rules.period_days, exclude_pk=exclude_pk)
-                .values_list("start", flat=True)[:rules.max_active_per_group])
+def _check_cap(
+    *,
+    national_id: str,
+    group: ServiceGroup,
+    start: datetime,
+    rules: BookingRules,
+    centre: Centre,
+    exclude_pk: int | None = None,
+) -> None:
+    """At most ``max_active_per_group`` booked bookings of a group, ``period_days`` apart."""
+    held = list(
+        active_bookings_in_period(
+            national_id=national_id,
+            group=group,
+            around=start,
+            period_days=rules.period_days,
+            exclude_pk=exclude_pk,
+        ).values_list("start", flat=True)[: rules.max_active_per_group]
+    )
     if len(held) >= rules.max_active_per_group:
         when = ", ".join(_fmt_date(local(moment, centre).date()) for moment in held)
         raise DomainError(
-            ngettext("You already have a booking for %(group)s on %(when)s. With one ID number you may hold "
-                     "%(max)s booking for it within %(days)s days: cancel or move that one first.",
-                     "You already have bookings for %(group)s on %(when)s. With one ID number you may hold "
-                     "%(max)s bookings for it within %(days)s days: cancel or move one of them first.",
-                     rules.max_active_per_group)
-            % {"group": translate(group.name) or group.code, "when": when, "max": rules.max_active_per_group,
-               "days": rules.period_days},
-            field="national_id", code="booking_cap")
+            ngettext(
+                "You already have a booking for %(group)s on %(when)s. "
+                "With one ID number you may hold "
+                "%(max)s booking for it within %(days)s days: cancel or move that one first.",
+                "You already have bookings for %(group)s on %(when)s. "
+                "With one ID number you may hold "
+                "%(max)s bookings for it within %(days)s days: cancel or move one of them first.",
+                rules.max_active_per_group,
+            )
+            % {
+                "group": translate(group.name) or group.code,
+                "when": when,
+                "max": rules.max_active_per_group,
+                "days": rules.period_days,
+            },
+            field="national_id",
+            code="booking_cap",
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -179,16 +213,28 @@ def _check_cap(*, national_id: str, group: ServiceGroup, start: datetime, rules:
 def materialise_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> Slot:
     """The slot's row, created with the planned capacity if nobody booked it before."""
     Slot.objects.bulk_create(
-        [Slot(centre=centre, group=group, start=planned.start, end=planned.end, capacity=planned.capacity)],
-        ignore_conflicts=True)
+        [
+            Slot(
+                centre=centre,
+                group=group,
+                start=planned.start,
+                end=planned.end,
+                capacity=planned.capacity,
+            )
+        ],
+        ignore_conflicts=True,
+    )
     return Slot.objects.get(centre=centre, group=group, start=planned.start)
 
 
 def _claim_place(slot_id: int) -> None:
     taken = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1)
     if taken != 1:
-        raise Conflict(_("This time has just been fully booked. Please choose another time."), field="start",
-                       code="slot_full")
+        raise Conflict(
+            _("This time has just been fully booked. Please choose another time."),
+            field="start",
+            code="slot_full",
+        )
 
 
 def _release_place(slot_id: int, *, to_walk_ins: bool = False) -> None:
@@ -199,19 +245,32 @@ def _release_place(slot_id: int, *, to_walk_ins: bool = False) -> None:
 
 
 def _lock_citizen(country, national_id: str) -> CitizenRecord:
-    CitizenRecord.objects.bulk_create([CitizenRecord(country=country, national_id=national_id)],
-                                      ignore_conflicts=True)
+    CitizenRecord.objects.bulk_create(
+        [CitizenRecord(country=country, national_id=national_id)], ignore_conflicts=True
+    )
     return CitizenRecord.objects.select_for_update().get(country=country, national_id=national_id)
 
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
-    return {"code": booking.code, "status": booking.status, "start": booking.start.isoformat(),
-            "service": booking.service.code, "slot": booking.slot_id, "national_id": booking.masked_national_id}
+    return {
+        "code": booking.code,
+        "status": booking.status,
+        "start": booking.start.isoformat(),
+        "service": booking.service.code,
+        "slot": booking.slot_id,
+        "national_id": booking.masked_national_id,
+    }
 
 
 def _audit(booking: Booking, action: str, actor, before=None, after=None) -> None:
-    audit_record(stream=stream_for_centre(booking.centre), action=action, obj=booking, actor=actor,
-                 before=before, after=after)
+    audit_record(
+        stream=stream_for_centre(booking.centre),
+        action=action,
+        obj=booking,
+        actor=actor,
+        before=before,
+        after=after,
+    )
 
 
 def manage_url(booking: Booking, base_url: str = "") -> str:
@@ -241,8 +300,14 @@ def _sms(booking: Booking, template: str, dedupe_key: str, **extra: Any) -> None
 
     language = booking.language or booking.centre.country.default_language
     text = render_message(template, language, **_message_params(booking), **extra)
-    message_enqueue(channel="sms", to=booking.phone, text=text, template=template, language=language,
-                    dedupe_key=dedupe_key)
+    message_enqueue(
+        channel="sms",
+        to=booking.phone,
+        text=text,
+        template=template,
+        language=language,
+        dedupe_key=dedupe_key,
+    )
 
 
 def _reminder_already_covered(start: datetime, centre: Centre) -> bool:
@@ -262,13 +327,18 @@ def replay(key: str, fingerprint: str) -> Booking | None:
     if row is None:
         return None
     if row.fingerprint != fingerprint:
-        raise DomainError(_("This Idempotency-Key was used for a different booking request."),
-                          field="Idempotency-Key", code="idempotency_mismatch")
+        raise DomainError(
+            _("This Idempotency-Key was used for a different booking request."),
+            field="Idempotency-Key",
+            code="idempotency_mismatch",
+        )
     return _load(row.booking_id)
 
 
 def _load(pk: int) -> Booking:
-    return Booking.objects.select_related("centre__country", "service", "group", "slot", "ticket").get(pk=pk)
+    return Booking.objects.select_related(
+        "centre__country", "service", "group", "slot", "ticket"
+    ).get(pk=pk)
 
 
 # --------------------------------------------------------------------------- create
@@ -280,10 +350,20 @@ class BookingResult:
     created: bool
 
 
-def booking_create(*, centre: Centre, service: Service, start: datetime, national_id: str, phone: str = "",
-                   language: str = "", source: str = BookingSource.PORTAL, actor=None,
-                   idempotency_key: str = "", base_url: str = "",
-                   planned: PlannedSlot | None = None) -> BookingResult:
+def booking_create(
+    *,
+    centre: Centre,
+    service: Service,
+    start: datetime,
+    national_id: str,
+    phone: str = "",
+    language: str = "",
+    source: str = BookingSource.PORTAL,
+    actor=None,
+    idempotency_key: str = "",
+    base_url: str = "",
+    planned: PlannedSlot | None = None,
+) -> BookingResult:
     """Book one place. ``phone`` must already be verified (one-time code) by the caller.
 
     ``national_id`` and ``phone`` are normalised here. With an ``idempotency_key`` a
@@ -293,13 +373,20 @@ def booking_create(*, centre: Centre, service: Service, start: datetime, nationa
     national_id = normalise_national_id(country, national_id)
     phone = normalise_phone_number(country, phone) if phone else ""
     if language and language not in country.language_codes:
-        raise DomainError(_("This language is not offered here."), field="language", code="invalid_language")
+        raise DomainError(
+            _("This language is not offered here."), field="language", code="invalid_language"
+        )
     language = language or translation.get_language() or country.default_language
     if language not in country.language_codes:
         language = country.default_language
     idempotency_key = (idempotency_key or "").strip()[:200]
-    fingerprint = request_fingerprint(centre=centre.code, service=service.code, start=start.isoformat(),
-                                      national_id=national_id, phone=phone)
+    fingerprint = request_fingerprint(
+        centre=centre.code,
+        service=service.code,
+        start=start.isoformat(),
+        national_id=national_id,
+        phone=phone,
+    )
     if idempotency_key:
         replayed = replay(idempotency_key, fingerprint)
         if replayed is not None:
@@ -312,9 +399,20 @@ def booking_create(*, centre: Centre, service: Service, start: datetime, nationa
     for attempt in range(3):
         try:
             booking = _create_in_transaction(
-                centre=centre, service=service, group=group, slot=slot, national_id=national_id, phone=phone,
-                language=language, source=source, actor=actor, rules=rules, idempotency_key=idempotency_key,
-                fingerprint=fingerprint, base_url=base_url)
+                centre=centre,
+                service=service,
+                group=group,
+                slot=slot,
+                national_id=national_id,
+                phone=phone,
+                language=language,
+                source=source,
+                actor=actor,
+                rules=rules,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                base_url=base_url,
+            )
             return BookingResult(booking, created=True)
         except (Conflict, DomainError, IntegrityError) as exc:
             if idempotency_key:
@@ -323,35 +421,70 @@ def booking_create(*, centre: Centre, service: Service, start: datetime, nationa
                     return BookingResult(replayed, created=False)
             if not isinstance(exc, IntegrityError):
                 raise
-            if Booking.objects.filter(slot=slot, national_id=national_id,
-                                      status__in=[BookingStatus.BOOKED, BookingStatus.CHECKED_IN]).exists():
-                raise Conflict(_("You already have a booking at this time."), field="start",
-                               code="duplicate") from None
+            if Booking.objects.filter(
+                slot=slot,
+                national_id=national_id,
+                status__in=[BookingStatus.BOOKED, BookingStatus.CHECKED_IN],
+            ).exists():
+                raise Conflict(
+                    _("You already have a booking at this time."), field="start", code="duplicate"
+                ) from None
             if attempt == 2:
                 raise
             # a booking code collision (1 in 2^40): try again with a new code
     raise AssertionError("unreachable")
 
 
-def _create_in_transaction(*, centre: Centre, service: Service, group: ServiceGroup, slot: Slot, national_id: str,
-                           phone: str, language: str, source: str, actor, rules: BookingRules,
-                           idempotency_key: str, fingerprint: str, base_url: str) -> Booking:
+def _create_in_transaction(
+    *,
+    centre: Centre,
+    service: Service,
+    group: ServiceGroup,
+    slot: Slot,
+    national_id: str,
+    phone: str,
+    language: str,
+    source: str,
+    actor,
+    rules: BookingRules,
+    idempotency_key: str,
+    fingerprint: str,
+    base_url: str,
+) -> Booking:
     now = clock.now()
     with transaction.atomic():
         _lock_citizen(centre.country, national_id)
-        _check_cap(national_id=national_id, group=group, start=slot.start, rules=rules, centre=centre)
+        _check_cap(
+            national_id=national_id, group=group, start=slot.start, rules=rules, centre=centre
+        )
         _claim_place(slot.pk)
         booking = Booking.objects.create(
-            centre=centre, service=service, group=group, slot=slot, start=slot.start, end=slot.end,
-            national_id=national_id, phone=phone, language=language, source=source,
-            created_by=actor if getattr(actor, "pk", None) else None, created_at=now, updated_at=now,
+            centre=centre,
+            service=service,
+            group=group,
+            slot=slot,
+            start=slot.start,
+            end=slot.end,
+            national_id=national_id,
+            phone=phone,
+            language=language,
+            source=source,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            created_at=now,
+            updated_at=now,
             reminder_sent_at=now if _reminder_already_covered(slot.start, centre) else None,
         )
         if idempotency_key:
-            IdempotencyKey.objects.create(key=idempotency_key, fingerprint=fingerprint, booking=booking,
-                                          created_at=now)
+            IdempotencyKey.objects.create(
+                key=idempotency_key, fingerprint=fingerprint, booking=booking, created_at=now
+            )
         _audit(booking, "booking.created", actor, after={**_snapshot(booking), "source": source})
-        _sms(booking, "booking_confirmed", f"booking-confirmed:{booking.pk}:0", url=manage_url(booking, base_url))
+        _sms(
+            booking,
+            "booking_confirmed",
+            f"booking-confirmed:{booking.pk}:0",
+            url=manage_url(booking, base_url),
+        )
     return booking
 
 
@@ -359,17 +492,24 @@ def _create_in_transaction(*, centre: Centre, service: Service, group: ServiceGr
 
 
 def _locked(booking: Booking) -> Booking:
-    return (Booking.objects.select_for_update().select_related("centre__country", "service", "group", "slot")
-            .get(pk=booking.pk))
+    return (
+        Booking.objects.select_for_update()
+        .select_related("centre__country", "service", "group", "slot")
+        .get(pk=booking.pk)
+    )
 
 
 def _require_booked(booking: Booking) -> None:
     if booking.status != BookingStatus.BOOKED:
-        raise Conflict(_("This booking is %(status)s and can no longer be changed.")
-                       % {"status": booking.get_status_display().lower()}, code="wrong_state")
+        raise Conflict(
+            _("This booking is %(status)s and can no longer be changed.")
+            % {"status": booking.get_status_display().lower()},
+            code="wrong_state",
+        )
     if booking.start <= clock.now():
-        raise Conflict(_("This appointment has already started and can no longer be changed."),
-                       code="started")
+        raise Conflict(
+            _("This appointment has already started and can no longer be changed."), code="started"
+        )
 
 
 def booking_cancel(*, booking: Booking, actor=None) -> Booking:
@@ -400,15 +540,23 @@ def booking_move(*, booking: Booking, start: datetime, actor=None, base_url: str
     if booking.status != BookingStatus.BOOKED:
         _require_booked(booking)
     if start == booking.start:
-        raise DomainError(_("This is already the time of your booking."), field="start", code="same_slot")
+        raise DomainError(
+            _("This is already the time of your booking."), field="start", code="same_slot"
+        )
     planned = check_target(centre=centre, service=booking.service, start=start, rules=rules)
     slot = materialise_slot(centre, booking.group, planned)
     with transaction.atomic():
         booking = _locked(booking)
         _require_booked(booking)
         _lock_citizen(centre.country, booking.national_id)
-        _check_cap(national_id=booking.national_id, group=booking.group, start=slot.start, rules=rules,
-                   centre=centre, exclude_pk=booking.pk)
+        _check_cap(
+            national_id=booking.national_id,
+            group=booking.group,
+            start=slot.start,
+            rules=rules,
+            centre=centre,
+            exclude_pk=booking.pk,
+        )
         before = _snapshot(booking)
         _claim_place(slot.pk)
         _release_place(booking.slot_id)
@@ -420,12 +568,27 @@ def booking_move(*, booking: Booking, start: datetime, actor=None, base_url: str
         booking.reminder_sent_at = now if _reminder_already_covered(slot.start, centre) else None
         try:
             with transaction.atomic():
-                booking.save(update_fields=["slot", "start", "end", "moves", "updated_at", "reminder_sent_at"])
+                booking.save(
+                    update_fields=[
+                        "slot",
+                        "start",
+                        "end",
+                        "moves",
+                        "updated_at",
+                        "reminder_sent_at",
+                    ]
+                )
         except IntegrityError:
-            raise Conflict(_("You already have a booking at this time."), field="start", code="duplicate") from None
+            raise Conflict(
+                _("You already have a booking at this time."), field="start", code="duplicate"
+            ) from None
         _audit(booking, "booking.moved", actor, before, _snapshot(booking))
-        _sms(booking, "booking_confirmed", f"booking-confirmed:{booking.pk}:{booking.moves}",
-             url=manage_url(booking, base_url))
+        _sms(
+            booking,
+            "booking_confirmed",
+            f"booking-confirmed:{booking.pk}:{booking.moves}",
+            url=manage_url(booking, base_url),
+        )
     return booking
 
 
@@ -442,14 +605,18 @@ class CheckIn:
 
 def check_in_window(booking: Booking, rules: BookingRules) -> tuple[datetime, datetime]:
     """First and last moment of check-in (both included)."""
-    return (booking.start - timedelta(minutes=rules.arrival_window_minutes),
-            booking.start + timedelta(minutes=rules.late_cutoff_minutes))
+    return (
+        booking.start - timedelta(minutes=rules.arrival_window_minutes),
+        booking.start + timedelta(minutes=rules.late_cutoff_minutes),
+    )
 
 
 class CheckInRefused(Conflict):
     """409 with the moment (local time) from which check-in opens, or the late policy."""
 
-    def __init__(self, detail: str, *, code: str, opens_at: datetime | None = None, late_policy: str = ""):
+    def __init__(
+        self, detail: str, *, code: str, opens_at: datetime | None = None, late_policy: str = ""
+    ):
         super().__init__(detail, field="code", code=code)
         self.opens_at = opens_at
         self.late_policy = late_policy
@@ -461,14 +628,26 @@ def find_booking_for_check_in(centre: Centre, code: str) -> Booking:
     code = normalise_code(code)
     if not code:
         raise DomainError(_("Enter your booking code."), field="code", code="required")
-    booking = (Booking.objects.select_related("centre__country", "service__group", "group", "slot", "ticket")
-               .filter(code=code, centre__country=centre.country_id).first())
+    booking = (
+        Booking.objects.select_related(
+            "centre__country", "service__group", "group", "slot", "ticket"
+        )
+        .filter(code=code, centre__country=centre.country_id)
+        .first()
+    )
     if booking is None:
-        raise DomainError(_("We do not know this booking code. Check it and try again."), field="code",
-                          code="unknown_code", status_code=404)
+        raise DomainError(
+            _("We do not know this booking code. Check it and try again."),
+            field="code",
+            code="unknown_code",
+            status_code=404,
+        )
     if booking.centre_id != centre.pk:
-        raise DomainError(_("This booking is for %(centre)s.") % {"centre": translate(booking.centre.name)},
-                          field="code", code="other_centre")
+        raise DomainError(
+            _("This booking is for %(centre)s.") % {"centre": translate(booking.centre.name)},
+            field="code",
+            code="other_centre",
+        )
     return booking
 
 
@@ -481,7 +660,9 @@ def booking_check_in(*, centre: Centre, code: str, actor=None, walk_in: bool = F
     booking = find_booking_for_check_in(centre, code)
     rules = rules_for(centre)
     if booking.status in (BookingStatus.CHECKED_IN, BookingStatus.LATE) and booking.ticket_id:
-        return CheckIn(booking, booking.ticket, walk_in=booking.status == BookingStatus.LATE, repeated=True)
+        return CheckIn(
+            booking, booking.ticket, walk_in=booking.status == BookingStatus.LATE, repeated=True
+        )
     if booking.status == BookingStatus.CANCELLED:
         raise CheckInRefused(_("This booking was cancelled."), code="cancelled")
     now = clock.now()
@@ -490,30 +671,51 @@ def booking_check_in(*, centre: Centre, code: str, actor=None, walk_in: bool = F
     if booking.status == BookingStatus.BOOKED and now < opens:
         local_opens = local(opens, centre)
         if local_opens.date() == today:
-            text = _("You are early. Check-in for your %(time)s appointment opens at %(opens)s; please come "
-                     "back then.") % {"time": _fmt_time(booking.start, centre), "opens": _fmt_time(opens, centre)}
+            text = _(
+                "You are early. Check-in for your %(time)s appointment opens at %(opens)s; "
+                "please come "
+                "back then."
+            ) % {"time": _fmt_time(booking.start, centre), "opens": _fmt_time(opens, centre)}
         else:
-            text = _("Your appointment is on %(date)s at %(time)s. Check-in opens at %(opens)s that day.") % {
-                "date": _fmt_date(local(booking.start, centre).date()), "time": _fmt_time(booking.start, centre),
-                "opens": _fmt_time(opens, centre)}
+            text = _(
+                "Your appointment is on %(date)s at %(time)s. Check-in opens at %(opens)s that day."
+            ) % {
+                "date": _fmt_date(local(booking.start, centre).date()),
+                "time": _fmt_time(booking.start, centre),
+                "opens": _fmt_time(opens, centre),
+            }
         raise CheckInRefused(text, code="too_early", opens_at=local_opens)
     if booking.status == BookingStatus.BOOKED and now <= closes:
         return _check_in(booking, actor)
     # Late (or already marked as a no-show by the sweep).
     if local(booking.start, centre).date() != today:
-        raise CheckInRefused(_("This booking was for %(date)s. Please book a new time.")
-                             % {"date": _fmt_date(local(booking.start, centre).date())}, code="expired")
+        raise CheckInRefused(
+            _("This booking was for %(date)s. Please book a new time.")
+            % {"date": _fmt_date(local(booking.start, centre).date())},
+            code="expired",
+        )
     if not rules.walk_in_when_late:
         raise CheckInRefused(
-            _("Check-in closed %(minutes)s minutes after your appointment time (%(time)s). Please book a new "
-              "time.") % {"minutes": rules.late_cutoff_minutes, "time": _fmt_time(booking.start, centre)},
-            code="too_late", late_policy=rules.late_policy)
+            _(
+                "Check-in closed %(minutes)s minutes after your appointment time (%(time)s). "
+                "Please book a new "
+                "time."
+            )
+            % {"minutes": rules.late_cutoff_minutes, "time": _fmt_time(booking.start, centre)},
+            code="too_late",
+            late_policy=rules.late_policy,
+        )
     if not walk_in:
         raise CheckInRefused(
-            _("You are more than %(minutes)s minutes late for your %(time)s appointment, so it has lapsed. "
-              "You can still join today's queue as a walk-in.")
+            _(
+                "You are more than %(minutes)s minutes late for your %(time)s appointment, "
+                "so it has lapsed. "
+                "You can still join today's queue as a walk-in."
+            )
             % {"minutes": rules.late_cutoff_minutes, "time": _fmt_time(booking.start, centre)},
-            code="too_late", late_policy=rules.late_policy)
+            code="too_late",
+            late_policy=rules.late_policy,
+        )
     return _late_walk_in(booking, actor)
 
 
@@ -524,19 +726,33 @@ def _check_in(booking: Booking, actor) -> CheckIn:
     with transaction.atomic():
         booking = _locked(booking)
         if booking.status != BookingStatus.BOOKED:
-            raise CheckInRefused(_("This booking is %(status)s.") % {"status": booking.get_status_display()},
-                                 code="wrong_state")
+            raise CheckInRefused(
+                _("This booking is %(status)s.") % {"status": booking.get_status_display()},
+                code="wrong_state",
+            )
         before = _snapshot(booking)
-        ticket = ticket_issue(centre=booking.centre, service=booking.service, source=Source.APPOINTMENT,
-                              booked_start=booking.start, phone=booking.phone, language=booking.language,
-                              actor=actor)
+        ticket = ticket_issue(
+            centre=booking.centre,
+            service=booking.service,
+            source=Source.APPOINTMENT,
+            booked_start=booking.start,
+            phone=booking.phone,
+            language=booking.language,
+            actor=actor,
+        )
         now = clock.now()
         booking.status = BookingStatus.CHECKED_IN
         booking.checked_in_at = now
         booking.updated_at = now
         booking.ticket = ticket
         booking.save(update_fields=["status", "checked_in_at", "updated_at", "ticket"])
-        _audit(booking, "booking.checked_in", actor, before, {**_snapshot(booking), "ticket": ticket.number})
+        _audit(
+            booking,
+            "booking.checked_in",
+            actor,
+            before,
+            {**_snapshot(booking), "ticket": ticket.number},
+        )
     return CheckIn(booking, ticket)
 
 
@@ -548,12 +764,19 @@ def _late_walk_in(booking: Booking, actor) -> CheckIn:
     with transaction.atomic():
         booking = _locked(booking)
         if booking.status not in (BookingStatus.BOOKED, BookingStatus.NO_SHOW):
-            raise CheckInRefused(_("This booking is %(status)s.") % {"status": booking.get_status_display()},
-                                 code="wrong_state")
+            raise CheckInRefused(
+                _("This booking is %(status)s.") % {"status": booking.get_status_display()},
+                code="wrong_state",
+            )
         before = _snapshot(booking)
-        ticket = ticket_issue(centre=booking.centre, service=booking.service,
-                              source=Source.RECEPTION if staff else Source.KIOSK, phone=booking.phone,
-                              language=booking.language, actor=actor if staff else None)
+        ticket = ticket_issue(
+            centre=booking.centre,
+            service=booking.service,
+            source=Source.RECEPTION if staff else Source.KIOSK,
+            phone=booking.phone,
+            language=booking.language,
+            actor=actor if staff else None,
+        )
         if booking.status == BookingStatus.BOOKED:
             _release_place(booking.slot_id, to_walk_ins=True)
         now = clock.now()
@@ -562,7 +785,13 @@ def _late_walk_in(booking: Booking, actor) -> CheckIn:
         booking.updated_at = now
         booking.ticket = ticket
         booking.save(update_fields=["status", "checked_in_at", "updated_at", "ticket"])
-        _audit(booking, "booking.late_walk_in", actor, before, {**_snapshot(booking), "ticket": ticket.number})
+        _audit(
+            booking,
+            "booking.late_walk_in",
+            actor,
+            before,
+            {**_snapshot(booking), "ticket": ticket.number},
+        )
     return CheckIn(booking, ticket, walk_in=True)
 
 
@@ -581,12 +810,21 @@ def bookings_mark_no_shows() -> int:
     for country in Country.objects.all():
         rules = BookingRules.for_country(country)
         deadline = now - timedelta(minutes=rules.late_cutoff_minutes)
-        ids = list(Booking.objects.filter(centre__country=country, status=BookingStatus.BOOKED, start__lt=deadline)
-                   .order_by("start").values_list("pk", flat=True)[:SWEEP_BATCH])
+        ids = list(
+            Booking.objects.filter(
+                centre__country=country, status=BookingStatus.BOOKED, start__lt=deadline
+            )
+            .order_by("start")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
         for pk in ids:
             with transaction.atomic():
-                booking = (Booking.objects.select_for_update().select_related("centre__country", "service")
-                           .filter(pk=pk, status=BookingStatus.BOOKED, start__lt=deadline).first())
+                booking = (
+                    Booking.objects.select_for_update()
+                    .select_related("centre__country", "service")
+                    .filter(pk=pk, status=BookingStatus.BOOKED, start__lt=deadline)
+                    .first()
+                )
                 if booking is None:
                     continue
                 before = _snapshot(booking)
@@ -596,7 +834,9 @@ def bookings_mark_no_shows() -> int:
                 booking.save(update_fields=["status", "no_show_at", "updated_at"])
                 _release_place(booking.slot_id, to_walk_ins=True)
                 record = _lock_citizen(country, booking.national_id)
-                CitizenRecord.objects.filter(pk=record.pk).update(no_shows=F("no_shows") + 1, last_no_show_at=now)
+                CitizenRecord.objects.filter(pk=record.pk).update(
+                    no_shows=F("no_shows") + 1, last_no_show_at=now
+                )
                 _audit(booking, "booking.no_show", None, before, _snapshot(booking))
                 changed += 1
     return changed
@@ -607,12 +847,19 @@ def reminder_hour() -> int:
 
 
 def bookings_send_reminders() -> int:
-    """The day before an appointment (from ``ONESTOP_BOOKING_REMINDER_HOUR`` local time), one SMS."""
+    """One SMS the day before an appointment, from ``ONESTOP_BOOKING_REMINDER_HOUR`` local time."""
     now = clock.now()
-    candidates = list(Booking.objects.filter(status=BookingStatus.BOOKED, reminder_sent_at__isnull=True,
-                                             start__gt=now, start__lt=now + timedelta(days=2))
-                      .select_related("centre").order_by("start").values_list("pk", "start", "centre__time_zone")
-                      [:SWEEP_BATCH * 4])
+    candidates = list(
+        Booking.objects.filter(
+            status=BookingStatus.BOOKED,
+            reminder_sent_at__isnull=True,
+            start__gt=now,
+            start__lt=now + timedelta(days=2),
+        )
+        .select_related("centre")
+        .order_by("start")
+        .values_list("pk", "start", "centre__time_zone")[: SWEEP_BATCH * 4]
+    )
     sent = 0
     for pk, start, tz in candidates:
         local_now = now.astimezone(ZoneInfo(tz))
@@ -621,8 +868,9 @@ def bookings_send_reminders() -> int:
         if local_now.hour < reminder_hour():
             continue
         with transaction.atomic():
-            claimed = Booking.objects.filter(pk=pk, status=BookingStatus.BOOKED,
-                                             reminder_sent_at__isnull=True).update(reminder_sent_at=now)
+            claimed = Booking.objects.filter(
+                pk=pk, status=BookingStatus.BOOKED, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
             if not claimed:
                 continue
             booking = _load(pk)
@@ -655,9 +903,14 @@ def capacity_refresh(centre: Centre, day: date, actor=None) -> int:
                     Slot.objects.filter(pk=slot.pk).update(capacity=Greatest(target, F("booked")))
                     changed += 1
         if changed:
-            audit_record(stream=stream_for_centre(centre), action="booking.capacity_refreshed",
-                         object_type="appointments.slot", object_id=f"{centre.code}:{day.isoformat()}",
-                         actor=actor, after={"date": day.isoformat(), "slots_changed": changed})
+            audit_record(
+                stream=stream_for_centre(centre),
+                action="booking.capacity_refreshed",
+                object_type="appointments.slot",
+                object_id=f"{centre.code}:{day.isoformat()}",
+                actor=actor,
+                after={"date": day.isoformat(), "slots_changed": changed},
+            )
     return changed
 
 
@@ -668,10 +921,19 @@ def capacity_override_save(override: CapacityOverride, actor=None) -> CapacityOv
             old = CapacityOverride.objects.filter(pk=override.pk).first()
             before = {"date": old.date.isoformat(), "capacity": old.capacity} if old else None
         override.save()
-        audit_record(stream=stream_for_centre(override.centre), action="booking.capacity_override", obj=override,
-                     actor=actor, before=before,
-                     after={"date": override.date.isoformat(), "capacity": override.capacity,
-                            "group": getattr(override.group, "code", None), "reason": override.reason})
+        audit_record(
+            stream=stream_for_centre(override.centre),
+            action="booking.capacity_override",
+            obj=override,
+            actor=actor,
+            before=before,
+            after={
+                "date": override.date.isoformat(),
+                "capacity": override.capacity,
+                "group": getattr(override.group, "code", None),
+                "reason": override.reason,
+            },
+        )
         capacity_refresh(override.centre, override.date, actor)
     return override
 
@@ -679,7 +941,12 @@ def capacity_override_save(override: CapacityOverride, actor=None) -> CapacityOv
 def capacity_override_delete(override: CapacityOverride, actor=None) -> None:
     centre, day = override.centre, override.date
     with transaction.atomic():
-        audit_record(stream=stream_for_centre(centre), action="booking.capacity_override_removed", obj=override,
-                     actor=actor, before={"date": day.isoformat(), "capacity": override.capacity})
+        audit_record(
+            stream=stream_for_centre(centre),
+            action="booking.capacity_override_removed",
+            obj=override,
+            actor=actor,
+            before={"date": day.isoformat(), "capacity": override.capacity},
+        )
         override.delete()
         capacity_refresh(centre, day, actor)

@@ -67,8 +67,13 @@ def counter_share(levels: Iterable[int], level: int) -> Fraction:
     return Fraction(1, max(1, level)) / total
 
 
-def per_slot_capacity(*, slot_minutes: int, counter_shares: Sequence[Fraction], mean_handling_minutes: Fraction,
-                      share_for_bookings: Fraction) -> Fraction:
+def per_slot_capacity(
+    *,
+    slot_minutes: int,
+    counter_shares: Sequence[Fraction],
+    mean_handling_minutes: Fraction,
+    share_for_bookings: Fraction,
+) -> Fraction:
     """Places per slot for bookings, as an exact fraction."""
     if mean_handling_minutes <= 0 or not counter_shares:
         return Fraction(0)
@@ -76,7 +81,9 @@ def per_slot_capacity(*, slot_minutes: int, counter_shares: Sequence[Fraction], 
     return share_for_bookings * counter_minutes / mean_handling_minutes
 
 
-def slot_starts(intervals: Sequence[tuple[time, time]], slot_minutes: int) -> list[tuple[time, time]]:
+def slot_starts(
+    intervals: Sequence[tuple[time, time]], slot_minutes: int
+) -> list[tuple[time, time]]:
     """Local (start, end) times of the slots that fit wholly inside the opening intervals."""
     out: list[tuple[time, time]] = []
     step = timedelta(minutes=slot_minutes)
@@ -90,10 +97,19 @@ def slot_starts(intervals: Sequence[tuple[time, time]], slot_minutes: int) -> li
     return out
 
 
-def plan_day(*, day: date, tz: str, intervals: Sequence[tuple[time, time]], slot_minutes: int,
-             counter_shares: Sequence[Fraction], mean_handling_minutes: Fraction,
-             share_for_bookings: Fraction, closed: bool = False, override: int | None = None,
-             include_empty: bool = False) -> list[PlannedSlot]:
+def plan_day(
+    *,
+    day: date,
+    tz: str,
+    intervals: Sequence[tuple[time, time]],
+    slot_minutes: int,
+    counter_shares: Sequence[Fraction],
+    mean_handling_minutes: Fraction,
+    share_for_bookings: Fraction,
+    closed: bool = False,
+    override: int | None = None,
+    include_empty: bool = False,
+) -> list[PlannedSlot]:
     """The slots of ``day`` with their places for bookings (slots with none are left out).
 
     ``intervals`` are local opening times at the centre (time zone ``tz``); ``closed``
@@ -104,9 +120,12 @@ def plan_day(*, day: date, tz: str, intervals: Sequence[tuple[time, time]], slot
         return []
     zone = ZoneInfo(tz)
     utc = ZoneInfo("UTC")
-    per_slot = per_slot_capacity(slot_minutes=slot_minutes, counter_shares=counter_shares,
-                                 mean_handling_minutes=mean_handling_minutes,
-                                 share_for_bookings=share_for_bookings)
+    per_slot = per_slot_capacity(
+        slot_minutes=slot_minutes,
+        counter_shares=counter_shares,
+        mean_handling_minutes=mean_handling_minutes,
+        share_for_bookings=share_for_bookings,
+    )
     out: list[PlannedSlot] = []
     for index, (start, end) in enumerate(slot_starts(intervals, slot_minutes)):
         if override is not None:
@@ -117,5 +136,9 @@ def plan_day(*, day: date, tz: str, intervals: Sequence[tuple[time, time]], slot
             continue
         local_start = datetime.combine(day, start, tzinfo=zone)
         local_end = datetime.combine(day, end, tzinfo=zone)
-        out.append(PlannedSlot(start=local_start.astimezone(utc), end=local_end.astimezone(utc), capacity=places))
+        out.append(
+            PlannedSlot(
+                start=local_start.astimezone(utc), end=local_end.astimezone(utc), capacity=places
+            )
+        )
     return out

@@ -1,4 +1,7 @@
-"""Time-based sweeps of bookings (idempotent: a second run right after the first changes nothing)."""
+"""Time-based sweeps of bookings.
+
+Idempotent: a second run right after the first changes nothing.
+"""
 
 from onestop.core.sweeps import sweep
 

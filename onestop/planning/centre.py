@@ -64,6 +64,7 @@ __all__ = [
     "describe_target",
     "forecast_for",
     "group_parameters",
+    "inputs_digest",
     "opening_hours",
     "plan_grid",
     "recommended_plan",
@@ -476,7 +477,8 @@ def forecast_for(
 # --------------------------------------------------------------------------- plan
 
 
-def _digest(*parts: Any) -> str:
+def inputs_digest(*parts: Any) -> str:
+    """A short stable hash of JSON-able inputs (cache keys)."""
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -508,7 +510,7 @@ def recommended_plan(
     profile = fc.arrivals()
     minutes = {code: params[code].service_minutes for code in profile}
     theta = {code: params[code].abandon_rate for code in profile}
-    key = "onestop:plan:" + _digest(
+    key = "onestop:plan:" + inputs_digest(
         profile, minutes, theta, goal.kind, goal.value, goal.within, fc.open_hour
     )
     rows = cache.get(key)

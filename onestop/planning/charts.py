@@ -103,18 +103,32 @@ def bar_chart(
         format_html(
             '<svg class="chart-svg" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
             'aria-labelledby="{}-title {}-desc" xmlns="http://www.w3.org/2000/svg">',
-            width, height, width, height, chart_id, chart_id,
+            width,
+            height,
+            width,
+            height,
+            chart_id,
+            chart_id,
         ),
         format_html('<title id="{}-title">{}</title>', chart_id, title),
         format_html('<desc id="{}-desc">{}</desc>', chart_id, description),
     ]
     for tick in ticks:
         ty = f"{y(tick):.1f}"
-        parts.append(format_html(
-            '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>', left, left + plot_w, ty, ty))
-        parts.append(format_html(
-            '<text class="tick" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
-            left - 6, ty, _label(tick, step)))
+        parts.append(
+            format_html(
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>', left, left + plot_w, ty, ty
+            )
+        )
+        parts.append(
+            format_html(
+                '<text class="tick" x="{}" y="{}" text-anchor="end" '
+                'dominant-baseline="middle">{}</text>',
+                left - 6,
+                ty,
+                _label(tick, step),
+            )
+        )
     for i, category in enumerate(categories):
         x0 = left + band * i + (band - bar) / 2
         base = 0.0
@@ -123,35 +137,69 @@ def bar_chart(
             if value <= 0:
                 continue
             y_top, y_bottom = y(base + value), y(base)
-            parts.append(format_html(
-                '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}">'
-                "<title>{} · {}: {}</title></rect>",
-                series_class(k), f"{x0:.1f}", f"{y_top:.1f}", f"{bar:.1f}",
-                f"{max(y_bottom - y_top, 0.5):.1f}", s.label, category,
-                number_format(value, decimal_pos=0 if integer else 1),
-            ))
+            parts.append(
+                format_html(
+                    '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{} · {}: {}</title></rect>",
+                    series_class(k),
+                    f"{x0:.1f}",
+                    f"{y_top:.1f}",
+                    f"{bar:.1f}",
+                    f"{max(y_bottom - y_top, 0.5):.1f}",
+                    s.label,
+                    category,
+                    number_format(value, decimal_pos=0 if integer else 1),
+                )
+            )
             base += value
-        parts.append(format_html(
-            '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-            f"{left + band * (i + 0.5):.1f}", top + plot_h + 16, category))
+        parts.append(
+            format_html(
+                '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                f"{left + band * (i + 0.5):.1f}",
+                top + plot_h + 16,
+                category,
+            )
+        )
     if line is not None and categories:
         points = []
         for i, value in enumerate(line.values):
             ly = f"{y(float(value)):.1f}"
             points += [f"{left + band * i:.1f},{ly}", f"{left + band * (i + 1):.1f},{ly}"]
-        parts.append(format_html(
-            '<polyline class="ref-line" points="{}"><title>{}</title></polyline>',
-            " ".join(points), line.label))
-    parts.append(format_html(
-        '<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
-        left, left + plot_w, top + plot_h, top + plot_h))
-    parts.append(format_html(
-        '<text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>',
-        left + plot_w / 2, height - 6, x_label))
-    parts.append(format_html(
-        '<text class="axis-label" x="{}" y="{}" text-anchor="middle" '
-        'transform="rotate(-90 {} {})">{}</text>',
-        14, top + plot_h / 2, 14, top + plot_h / 2, y_label))
+        parts.append(
+            format_html(
+                '<polyline class="ref-line" points="{}"><title>{}</title></polyline>',
+                " ".join(points),
+                line.label,
+            )
+        )
+    parts.append(
+        format_html(
+            '<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
+            left,
+            left + plot_w,
+            top + plot_h,
+            top + plot_h,
+        )
+    )
+    parts.append(
+        format_html(
+            '<text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+            left + plot_w / 2,
+            height - 6,
+            x_label,
+        )
+    )
+    parts.append(
+        format_html(
+            '<text class="axis-label" x="{}" y="{}" text-anchor="middle" '
+            'transform="rotate(-90 {} {})">{}</text>',
+            14,
+            top + plot_h / 2,
+            14,
+            top + plot_h / 2,
+            y_label,
+        )
+    )
     parts.append("</svg>")
     legend = [{"label": s.label, "css": series_class(k)} for k, s in enumerate(series)]
     if line is not None:

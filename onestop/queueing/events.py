@@ -102,6 +102,14 @@ def after_commit_ticket_finished(ticket) -> None:
     after_commit_queue_changed(ticket.centre)
 
 
+def public_url(path: str) -> str:
+    """An absolute link for SMS: ``ONESTOP_PUBLIC_URL`` (the hall's public address) + path."""
+    from django.conf import settings
+
+    base = (getattr(settings, "ONESTOP_PUBLIC_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}{path}"
+
+
 def _enqueue_sms(ticket, template: str, **extra) -> None:
     """Write the SMS to the outbox in the same transaction; it is sent after commit."""
     try:
@@ -118,7 +126,7 @@ def _enqueue_sms(ticket, template: str, **extra) -> None:
         "centre": translate(ticket.centre.name, ticket.language),
         "counter": ticket.counter.number if ticket.counter_id else "",
         "minutes": int(round(ticket.estimate_mean or 0)),
-        "url": reverse("queueing:ticket_page", kwargs={"token": ticket.token}),
+        "url": public_url(reverse("queueing:ticket_page", kwargs={"token": ticket.token})),
         **extra,
     }
     text = render_message(template, ticket.language, **params)

@@ -42,7 +42,9 @@ def sms_lines(folder: Path) -> list[dict]:
     path = folder / "sms.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 @pytest.fixture
@@ -60,8 +62,13 @@ def known_code(phone: str, code: str = "123456", purpose: str = "booking") -> st
 
     now = clock.now()
     PhoneCode.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True).update(used_at=now)
-    PhoneCode.objects.create(phone=phone, purpose=purpose, code_hash=make_password(code), created_at=now,
-                             expires_at=now + timedelta(minutes=5))
+    PhoneCode.objects.create(
+        phone=phone,
+        purpose=purpose,
+        code_hash=make_password(code),
+        created_at=now,
+        expires_at=now + timedelta(minutes=5),
+    )
     return code
 
 

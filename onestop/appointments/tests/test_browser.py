@@ -1,4 +1,4 @@
-"""Chromium books in the portal (az and fa), checks in at the kiosk, and the counter calls that ticket first.
+"""Chromium books in the portal (az, fa), checks in at the kiosk; that ticket is called first.
 
 The live server runs in this process (a thread), so time-machine moves its clock too: the
 test travels to a Monday morning when the centre is open and books a slot that starts
@@ -41,9 +41,22 @@ def _shot(page, name: str, lang: str) -> None:
     page.screenshot(path=str(SHOTS / f"booking-{name}-{lang}.png"), full_page=True)
 
 
-@pytest.mark.parametrize(("pack", "lang", "centre_code", "service_code", "national_id", "phone", "rtl"), CASES)
+@pytest.mark.parametrize(
+    ("pack", "lang", "centre_code", "service_code", "national_id", "phone", "rtl"), CASES
+)
 def test_book_in_the_portal_check_in_at_the_kiosk_and_be_called_first(
-        page, live_server, settings, outbox, pack, lang, centre_code, service_code, national_id, phone, rtl):
+    page,
+    live_server,
+    settings,
+    outbox,
+    pack,
+    lang,
+    centre_code,
+    service_code,
+    national_id,
+    phone,
+    rtl,
+):
     settings.ONESTOP_PACK = pack
     pack_load(PACKS / pack)
     service = Service.objects.select_related("group").get(country__code=pack, code=service_code)
@@ -52,7 +65,9 @@ def test_book_in_the_portal_check_in_at_the_kiosk_and_be_called_first(
     # Monday 8 June 2026, 09:50 local: open in both packs; the 10:00 slot's window is open.
     with time_machine.travel(datetime(2026, 6, 8, 9, 50, tzinfo=tz), tick=True):
         # two citizens already wait for the same service, from the kiosk
-        walk_ins = [ticket_issue(centre=centre, service=service, source=Source.KIOSK) for _ in range(2)]
+        walk_ins = [
+            ticket_issue(centre=centre, service=service, source=Source.KIOSK) for _ in range(2)
+        ]
 
         base = live_server.url
         page.goto(f"{base}/book/?lang={lang}")
@@ -91,7 +106,11 @@ def test_book_in_the_portal_check_in_at_the_kiosk_and_be_called_first(
         # the confirmation SMS carries the booking code: read it from the outbox as a citizen would
         confirmation = sms_lines(outbox)[-1]["text"]
         typed = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b", confirmation).group(1)
-        assert typed.replace("-", "") == booking.code == page.locator(".booking-code").get_attribute("data-code")
+        assert (
+            typed.replace("-", "")
+            == booking.code
+            == page.locator(".booking-code").get_attribute("data-code")
+        )
         assert booking.start.astimezone(tz).strftime("%H:%M") == "10:00"
 
         # check in at the hall's kiosk with the code from the SMS
@@ -103,11 +122,20 @@ def test_book_in_the_portal_check_in_at_the_kiosk_and_be_called_first(
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CHECKED_IN
         ticket = Ticket.objects.get(pk=booking.ticket_id)
-        assert ticket.source == Source.APPOINTMENT and page.locator(".ticket-number").inner_text() == ticket.number
+        assert (
+            ticket.source == Source.APPOINTMENT
+            and page.locator(".ticket-number").inner_text() == ticket.number
+        )
 
-        # an operator opens a counter of the group and calls: the booked citizen comes before the walk-ins
-        counter = (Counter.objects.filter(centre=centre, group_links__group=service.group, group_links__priority=1)
-                   .order_by("number").first())
+        # an operator opens a counter of the group and calls: the booked citizen comes before
+        # the walk-ins
+        counter = (
+            Counter.objects.filter(
+                centre=centre, group_links__group=service.group, group_links__priority=1
+            )
+            .order_by("number")
+            .first()
+        )
         operator = make_staff(f"op.{centre_code}", Role.OPERATOR, centres=[centre])
         operator.counter = counter
         operator.save()

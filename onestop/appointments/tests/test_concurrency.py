@@ -32,7 +32,8 @@ def _fire(base: str, bodies: list[dict]) -> list[httpx.Response]:
     def send(payload: dict) -> httpx.Response:
         with httpx.Client(base_url=base, timeout=120) as client:
             # Open the keep-alive connection first (retrying a refused connect is safe for a GET),
-            # so that the bookings themselves leave together and none is lost to a full accept queue.
+            # so that the bookings themselves leave together and none is lost to a full accept
+            # queue.
             for attempt in range(20):
                 try:
                     client.get("/healthz").raise_for_status()
@@ -55,18 +56,30 @@ def _race(live_server, country, capacity: int, clients: int) -> tuple[Tally, lis
     bodies = []
     for index, national_id in enumerate(ids):
         code = known_code(phone(index), f"{100000 + index}")
-        bodies.append({"service": "id-card", "centre": "hq", "start": START, "national_id": national_id,
-                       "phone": phone(index), "otp": code})
+        bodies.append(
+            {
+                "service": "id-card",
+                "centre": "hq",
+                "start": START,
+                "national_id": national_id,
+                "phone": phone(index),
+                "otp": code,
+            }
+        )
     responses = _fire(live_server.url, bodies)
     return Tally(r.status_code for r in responses), responses
 
 
 @pytest.mark.parametrize(("capacity", "clients"), [(1, 40), (5, 60)])
-def test_simultaneous_bookings_never_overbook_a_slot(loaded_mini, live_server, settings, capacity, clients):
+def test_simultaneous_bookings_never_overbook_a_slot(
+    loaded_mini, live_server, settings, capacity, clients
+):
     settings.ONESTOP_RATE_LIMITS = "off"
     with time_machine.travel(MONDAY, tick=True):
         statuses, responses = _race(live_server, loaded_mini, capacity, clients)
-    assert statuses == {201: capacity, 409: clients - capacity}, [r.text for r in responses if r.status_code >= 500]
+    assert statuses == {201: capacity, 409: clients - capacity}, [
+        r.text for r in responses if r.status_code >= 500
+    ]
     for response in responses:
         if response.status_code == 409:
             assert response.headers["content-type"].startswith("application/problem+json")

@@ -1,4 +1,4 @@
-"""The booking pages: every step in every pack language, the flow by form posts, kiosk and reception."""
+"""Booking pages: every step in every pack language, the flow by form posts, kiosk, reception."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ TRAVEL = baku(2026, 6, 8, 7, 0)
 
 
 def _first_bookable(country):
-    """(service, centre, day, slot) of the first free slot of the pack, found through the selectors."""
+    """(service, centre, day, slot) of the first free slot of the pack, through the selectors."""
     from onestop.appointments import selectors
 
     for service in selectors.bookable_services(country):
@@ -51,18 +51,33 @@ def test_every_booking_page_renders_in_every_pack_language(code, settings):
     with time_machine.travel(TRAVEL, tick=False):
         service, centre, day, slot = _first_bookable(country)
         nid = national_ids(country, 1)[0]
-        booking = services.booking_create(centre=centre, service=service, start=slot.start, national_id=nid,
-                                          phone="", language=country.default_language).booking
+        booking = services.booking_create(
+            centre=centre,
+            service=service,
+            start=slot.start,
+            national_id=nid,
+            phone="",
+            language=country.default_language,
+        ).booking
         token = links.manage_token(booking.code)
         hhmm = slot.start.astimezone(ZoneInfo(centre.time_zone)).strftime("%H%M")
         urls = [
             reverse("appointments:portal"),
             reverse("appointments:centres", kwargs={"service": service.code}),
             reverse("appointments:days", kwargs={"service": service.code, "centre": centre.code}),
-            reverse("appointments:slots", kwargs={"service": service.code, "centre": centre.code,
-                                                  "day": day.isoformat()}),
-            reverse("appointments:identity", kwargs={"service": service.code, "centre": centre.code,
-                                                     "day": day.isoformat(), "hhmm": hhmm}),
+            reverse(
+                "appointments:slots",
+                kwargs={"service": service.code, "centre": centre.code, "day": day.isoformat()},
+            ),
+            reverse(
+                "appointments:identity",
+                kwargs={
+                    "service": service.code,
+                    "centre": centre.code,
+                    "day": day.isoformat(),
+                    "hhmm": hhmm,
+                },
+            ),
             reverse("appointments:my_booking"),
             reverse("appointments:manage", kwargs={"token": token}),
             reverse("appointments:move", kwargs={"token": token}) + f"?date={day.isoformat()}",
@@ -92,26 +107,36 @@ def hq(loaded_mini):
     return centre
 
 
-def test_the_portal_flow_books_with_a_code_sent_by_sms(hq, loaded_mini, outbox, django_capture_on_commit_callbacks):
+def test_the_portal_flow_books_with_a_code_sent_by_sms(
+    hq, loaded_mini, outbox, django_capture_on_commit_callbacks
+):
     from .conftest import sms_lines
 
     nid = national_ids(loaded_mini, 1)[0]
     client = Client()
-    url = reverse("appointments:identity", kwargs={"service": "id-card", "centre": "hq", "day": "2026-06-10",
-                                                   "hhmm": "1000"})
+    url = reverse(
+        "appointments:identity",
+        kwargs={"service": "id-card", "centre": "hq", "day": "2026-06-10", "hhmm": "1000"},
+    )
     with time_machine.travel(MONDAY, tick=False):
         assert client.get(url).status_code == 200
         with django_capture_on_commit_callbacks(execute=True):
-            sent = client.post(url, {"national_id": nid, "phone": "050 100 00 01", "action": "send"})
+            sent = client.post(
+                url, {"national_id": nid, "phone": "050 100 00 01", "action": "send"}
+            )
         assert sent.status_code == 200 and "otp" in sent.content.decode()
         text = sms_lines(outbox)[-1]["text"]
         code = re.search(r"\b(\d{6})\b", text).group(1)
-        wrong = client.post(url, {"national_id": nid, "phone": "050 100 00 01", "otp": "000000",
-                                  "action": "confirm"})
+        wrong = client.post(
+            url,
+            {"national_id": nid, "phone": "050 100 00 01", "otp": "000000", "action": "confirm"},
+        )
         assert wrong.status_code == 422 and Booking.objects.count() == 0
         with django_capture_on_commit_callbacks(execute=True):
-            done = client.post(url, {"national_id": nid, "phone": "050 100 00 01", "otp": code,
-                                     "action": "confirm"})
+            done = client.post(
+                url,
+                {"national_id": nid, "phone": "050 100 00 01", "otp": code, "action": "confirm"},
+            )
         assert done.status_code == 302 and "/book/b/" in done["Location"]
         booking = Booking.objects.get()
         page = client.get(done["Location"]).content.decode()
@@ -122,11 +147,16 @@ def test_the_portal_flow_books_with_a_code_sent_by_sms(hq, loaded_mini, outbox, 
         # the SMS link opens the same booking page
         link = re.search(r"https?://\S+/book/b/\S+/", confirmation["text"]).group(0)
         assert client.get(link.split("testserver", 1)[1]).status_code == 200
-        # the phone is now confirmed in this session: a second booking of another group needs no new code
-        other = reverse("appointments:identity", kwargs={"service": "birth", "centre": "hq", "day": "2026-06-10",
-                                                         "hhmm": "1000"})
+        # the phone is now confirmed in this session: a second booking of another group needs
+        # no new code
+        other = reverse(
+            "appointments:identity",
+            kwargs={"service": "birth", "centre": "hq", "day": "2026-06-10", "hhmm": "1000"},
+        )
         CapacityOverride.objects.filter(centre=hq).update(capacity=2)
-        second = client.post(other, {"national_id": nid, "phone": "+994501000001", "action": "confirm"})
+        second = client.post(
+            other, {"national_id": nid, "phone": "+994501000001", "action": "confirm"}
+        )
         assert second.status_code == 302
         assert Booking.objects.count() == 2
         assert PhoneCode.objects.filter(used_at__isnull=True).count() == 0
@@ -135,11 +165,18 @@ def test_the_portal_flow_books_with_a_code_sent_by_sms(hq, loaded_mini, outbox, 
 def test_a_full_slot_sends_the_citizen_back_to_the_times(hq, loaded_mini):
     ids = national_ids(loaded_mini, 2)
     with time_machine.travel(MONDAY, tick=False):
-        services.booking_create(centre=hq, service=Service.objects.get(code="id-card"), start=baku(2026, 6, 10, 10),
-                                national_id=ids[0], phone=phone(0))
+        services.booking_create(
+            centre=hq,
+            service=Service.objects.get(code="id-card"),
+            start=baku(2026, 6, 10, 10),
+            national_id=ids[0],
+            phone=phone(0),
+        )
         client = Client()
-        url = reverse("appointments:identity", kwargs={"service": "id-card", "centre": "hq", "day": "2026-06-10",
-                                                       "hhmm": "1000"})
+        url = reverse(
+            "appointments:identity",
+            kwargs={"service": "id-card", "centre": "hq", "day": "2026-06-10", "hhmm": "1000"},
+        )
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].endswith("/2026-06-10/")
         page = client.get(response["Location"]).content.decode()
@@ -149,16 +186,27 @@ def test_a_full_slot_sends_the_citizen_back_to_the_times(hq, loaded_mini):
 def test_my_booking_finds_by_code_and_id_then_moves_and_cancels(hq, loaded_mini):
     ids = national_ids(loaded_mini, 2)
     with time_machine.travel(MONDAY, tick=False):
-        booking = services.booking_create(centre=hq, service=Service.objects.get(code="id-card"),
-                                          start=baku(2026, 6, 10, 10), national_id=ids[0], phone=phone(0)).booking
+        booking = services.booking_create(
+            centre=hq,
+            service=Service.objects.get(code="id-card"),
+            start=baku(2026, 6, 10, 10),
+            national_id=ids[0],
+            phone=phone(0),
+        ).booking
         client = Client()
-        wrong = client.post(reverse("appointments:my_booking"), {"code": booking.code, "national_id": ids[1]})
+        wrong = client.post(
+            reverse("appointments:my_booking"), {"code": booking.code, "national_id": ids[1]}
+        )
         assert wrong.status_code == 200 and "No booking" in wrong.content.decode()
-        found = client.post(reverse("appointments:my_booking"), {"code": booking.display_code.lower(),
-                                                                  "national_id": ids[0]})
+        found = client.post(
+            reverse("appointments:my_booking"),
+            {"code": booking.display_code.lower(), "national_id": ids[0]},
+        )
         assert found.status_code == 302
         manage = found["Location"]
-        moved = client.post(manage + "move/", {"start": baku(2026, 6, 10, 11).isoformat(), "date": "2026-06-10"})
+        moved = client.post(
+            manage + "move/", {"start": baku(2026, 6, 10, 11).isoformat(), "date": "2026-06-10"}
+        )
         assert moved.status_code == 302
         booking.refresh_from_db()
         assert booking.start == baku(2026, 6, 10, 11)
@@ -172,25 +220,43 @@ def test_my_booking_finds_by_code_and_id_then_moves_and_cancels(hq, loaded_mini)
 def test_a_forged_or_expired_manage_link_is_404(hq, loaded_mini, settings):
     ids = national_ids(loaded_mini, 1)
     with time_machine.travel(MONDAY, tick=False) as traveller:
-        booking = services.booking_create(centre=hq, service=Service.objects.get(code="id-card"),
-                                          start=baku(2026, 6, 10, 10), national_id=ids[0], phone=phone(0)).booking
+        booking = services.booking_create(
+            centre=hq,
+            service=Service.objects.get(code="id-card"),
+            start=baku(2026, 6, 10, 10),
+            national_id=ids[0],
+            phone=phone(0),
+        ).booking
         token = links.manage_token(booking.code)
         client = Client()
-        assert client.get(reverse("appointments:manage", kwargs={"token": token})).status_code == 200
+        assert (
+            client.get(reverse("appointments:manage", kwargs={"token": token})).status_code == 200
+        )
         forged = token[:-1] + ("A" if token[-1] != "A" else "B")
-        assert client.get(reverse("appointments:manage", kwargs={"token": forged})).status_code == 404
+        assert (
+            client.get(reverse("appointments:manage", kwargs={"token": forged})).status_code == 404
+        )
         calendar_with_manage_token = reverse("appointments:calendar", kwargs={"token": token})
         assert client.get(calendar_with_manage_token).status_code == 404  # one salt per purpose
         traveller.shift(settings.ONESTOP_BOOKING_LINK_MAX_AGE + 1)
-        assert client.get(reverse("appointments:manage", kwargs={"token": token})).status_code == 404
+        assert (
+            client.get(reverse("appointments:manage", kwargs={"token": token})).status_code == 404
+        )
 
 
 def test_the_calendar_file_follows_rfc_5545(hq, loaded_mini):
     ids = national_ids(loaded_mini, 1)
     with time_machine.travel(MONDAY, tick=False):
-        booking = services.booking_create(centre=hq, service=Service.objects.get(code="id-card"),
-                                          start=baku(2026, 6, 10, 10), national_id=ids[0], phone=phone(0)).booking
-        response = Client().get(reverse("appointments:calendar", kwargs={"token": links.calendar_token(booking.code)}))
+        booking = services.booking_create(
+            centre=hq,
+            service=Service.objects.get(code="id-card"),
+            start=baku(2026, 6, 10, 10),
+            national_id=ids[0],
+            phone=phone(0),
+        ).booking
+        response = Client().get(
+            reverse("appointments:calendar", kwargs={"token": links.calendar_token(booking.code)})
+        )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     raw = response.content
@@ -216,8 +282,13 @@ def test_ics_escaping_and_folding():
 def test_kiosk_check_in_page_gives_a_ticket_or_a_clear_message(hq, loaded_mini):
     ids = national_ids(loaded_mini, 1)
     with time_machine.travel(MONDAY, tick=False) as traveller:
-        booking = services.booking_create(centre=hq, service=Service.objects.get(code="id-card"),
-                                          start=baku(2026, 6, 10, 10), national_id=ids[0], phone=phone(0)).booking
+        booking = services.booking_create(
+            centre=hq,
+            service=Service.objects.get(code="id-card"),
+            start=baku(2026, 6, 10, 10),
+            national_id=ids[0],
+            phone=phone(0),
+        ).booking
         client = Client()
         url = reverse("appointments:kiosk_checkin", kwargs={"centre": "hq"})
         traveller.move_to(baku(2026, 6, 10, 9, 20))
@@ -234,8 +305,13 @@ def test_kiosk_check_in_page_gives_a_ticket_or_a_clear_message(hq, loaded_mini):
 def test_kiosk_offers_a_walk_in_when_late(hq, loaded_mini):
     ids = national_ids(loaded_mini, 1)
     with time_machine.travel(MONDAY, tick=False) as traveller:
-        booking = services.booking_create(centre=hq, service=Service.objects.get(code="id-card"),
-                                          start=baku(2026, 6, 10, 10), national_id=ids[0], phone=phone(0)).booking
+        booking = services.booking_create(
+            centre=hq,
+            service=Service.objects.get(code="id-card"),
+            start=baku(2026, 6, 10, 10),
+            national_id=ids[0],
+            phone=phone(0),
+        ).booking
         traveller.move_to(baku(2026, 6, 10, 10, 30))
         client = Client()
         url = reverse("appointments:kiosk_checkin", kwargs={"centre": "hq"})
@@ -257,7 +333,9 @@ def test_reception_is_for_staff_of_the_centre(hq, loaded_mini):
     assert client.get(url).status_code == 403
     client.force_login(greeter)
     assert client.get(url).status_code == 200
-    assert client.get(reverse("appointments:reception_index")).status_code == 302  # one centre: straight there
+    assert (
+        client.get(reverse("appointments:reception_index")).status_code == 302
+    )  # one centre: straight there
 
 
 def test_reception_books_on_behalf_and_checks_in_by_code(hq, loaded_mini):
@@ -270,8 +348,16 @@ def test_reception_books_on_behalf_and_checks_in_by_code(hq, loaded_mini):
         page = client.get(book, {"service": "id-card", "date": "2026-06-10"})
         assert page.status_code == 200 and 'type="radio"' in page.content.decode()
         start = baku(2026, 6, 10, 10).isoformat()
-        done = client.post(book, {"service": "id-card", "date": "2026-06-10", "start": start,
-                                  "national_id": ids[0], "phone": ""})
+        done = client.post(
+            book,
+            {
+                "service": "id-card",
+                "date": "2026-06-10",
+                "start": start,
+                "national_id": ids[0],
+                "phone": "",
+            },
+        )
         assert done.status_code == 302
         booking = Booking.objects.get()
         assert booking.source == "reception" and booking.created_by == greeter

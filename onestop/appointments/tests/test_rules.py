@@ -71,14 +71,23 @@ def _room(hq, day: date, capacity: int = 2) -> None:
 
 
 def book(hq, service, start, national_id, index=0, **kwargs):
-    return services.booking_create(centre=hq, service=service, start=start, national_id=national_id,
-                                   phone=phone(index), language="en", **kwargs).booking
+    return services.booking_create(
+        centre=hq,
+        service=service,
+        start=start,
+        national_id=national_id,
+        phone=phone(index),
+        language="en",
+        **kwargs,
+    ).booking
 
 
 # --------------------------------------------------------------------------- creating
 
 
-def test_a_booking_takes_one_place_records_an_audit_event_and_queues_the_confirmation(hq, idcard, ids, clock_at):
+def test_a_booking_takes_one_place_records_an_audit_event_and_queues_the_confirmation(
+    hq, idcard, ids, clock_at
+):
     _room(hq, date(2026, 6, 10), capacity=1)
     booking = book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0])
     assert len(booking.code) == 8 and not set(booking.code) & set("0O1I")
@@ -89,7 +98,11 @@ def test_a_booking_takes_one_place_records_an_audit_event_and_queues_the_confirm
     assert event.stream == "centre:zz:hq" and event.object_id == str(booking.pk)
     assert ids[0] not in str(event.after)  # the ID number is masked in the audit trail
     message = OutboxMessage.objects.get(template="booking_confirmed")
-    assert message.to == phone(0) and booking.display_code in message.text and "/book/b/" in message.text
+    assert (
+        message.to == phone(0)
+        and booking.display_code in message.text
+        and "/book/b/" in message.text
+    )
 
 
 def test_a_full_slot_is_a_conflict(hq, idcard, ids, clock_at):
@@ -201,9 +214,15 @@ def test_a_move_to_a_full_slot_leaves_the_original_booking_intact(hq, idcard, id
         services.booking_move(booking=mine, start=baku(2026, 6, 10, 10, 15))
     assert err.value.code == "slot_full"
     mine.refresh_from_db()
-    assert mine.start == baku(2026, 6, 10, 10, 0) and mine.status == BookingStatus.BOOKED and mine.moves == 0
-    assert {s.start.astimezone(baku(2026, 1, 1, 0).tzinfo).strftime("%H:%M"): s.booked
-            for s in Slot.objects.all()} == {"10:00": 1, "10:15": 1}
+    assert (
+        mine.start == baku(2026, 6, 10, 10, 0)
+        and mine.status == BookingStatus.BOOKED
+        and mine.moves == 0
+    )
+    assert {
+        s.start.astimezone(baku(2026, 1, 1, 0).tzinfo).strftime("%H:%M"): s.booked
+        for s in Slot.objects.all()
+    } == {"10:00": 1, "10:15": 1}
     assert not AuditEvent.objects.filter(action="booking.moved").exists()
 
 
@@ -216,7 +235,9 @@ def test_a_move_takes_the_new_place_and_frees_the_old_one(hq, idcard, ids, clock
     assert Slot.objects.get(start=baku(2026, 6, 10, 11, 0)).booked == 1
     assert OutboxMessage.objects.filter(template="booking_confirmed").count() == 2
     # the freed place can be booked by someone else
-    assert book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[1], index=1).status == BookingStatus.BOOKED
+    assert (
+        book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[1], index=1).status == BookingStatus.BOOKED
+    )
 
 
 def test_cancel_frees_the_place_and_only_before_the_start(hq, idcard, ids, clock_at):
@@ -256,7 +277,9 @@ def test_check_in_29_minutes_early_is_allowed(hq, idcard, ids, clock_at):
     assert Ticket.objects.count() == 1
 
 
-def test_check_in_31_minutes_early_is_refused_with_the_local_time_to_come_back(hq, idcard, ids, clock_at):
+def test_check_in_31_minutes_early_is_refused_with_the_local_time_to_come_back(
+    hq, idcard, ids, clock_at
+):
     _room(hq, date(2026, 6, 8))
     booking = book(hq, idcard, baku(2026, 6, 8, 10, 0), ids[0])
     clock_at(2026, 6, 8, 9, 29)
@@ -284,7 +307,9 @@ def test_check_in_10_minutes_late_is_allowed(hq, idcard, ids, clock_at):
     assert _check_in(hq, booking).booking.status == BookingStatus.CHECKED_IN
 
 
-def test_check_in_11_minutes_late_offers_a_walk_in_under_the_walk_in_policy(hq, idcard, ids, clock_at):
+def test_check_in_11_minutes_late_offers_a_walk_in_under_the_walk_in_policy(
+    hq, idcard, ids, clock_at
+):
     _room(hq, date(2026, 6, 8))
     booking = book(hq, idcard, baku(2026, 6, 8, 10, 0), ids[0])
     clock_at(2026, 6, 8, 10, 11)
@@ -293,7 +318,11 @@ def test_check_in_11_minutes_late_offers_a_walk_in_under_the_walk_in_policy(hq, 
     assert (err.value.code, err.value.late_policy) == ("too_late", "walk_in")
     assert Ticket.objects.count() == 0
     result = _check_in(hq, booking, walk_in=True)
-    assert result.walk_in and result.ticket.source == Source.KIOSK and result.ticket.booked_start is None
+    assert (
+        result.walk_in
+        and result.ticket.source == Source.KIOSK
+        and result.ticket.booked_start is None
+    )
     assert result.booking.status == BookingStatus.LATE
     slot = Slot.objects.get(pk=booking.slot_id)
     assert (slot.booked, slot.released) == (0, 1)
@@ -332,7 +361,9 @@ def test_check_in_at_another_centre_or_with_an_unknown_code(hq, idcard, ids, clo
 # --------------------------------------------------------------------------- sweeps
 
 
-def test_no_show_sweep_after_the_cut_off_releases_the_place_and_counts_the_citizen(hq, idcard, ids, clock_at):
+def test_no_show_sweep_after_the_cut_off_releases_the_place_and_counts_the_citizen(
+    hq, idcard, ids, clock_at
+):
     _room(hq, date(2026, 6, 8))
     booking = book(hq, idcard, baku(2026, 6, 8, 10, 0), ids[0])
     clock_at(2026, 6, 8, 10, 10)
@@ -361,7 +392,9 @@ def test_reminder_goes_once_the_day_before_from_ten(hq, idcard, ids, clock_at):
     _room(hq, date(2026, 6, 10))
     _room(hq, date(2026, 6, 9))
     later = book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0])
-    book(hq, idcard, baku(2026, 6, 9, 10, 0), ids[1], index=1)  # tomorrow: the confirmation is the reminder
+    book(
+        hq, idcard, baku(2026, 6, 9, 10, 0), ids[1], index=1
+    )  # tomorrow: the confirmation is the reminder
     assert send_reminders() == 0
     clock_at(2026, 6, 9, 9, 59)
     assert send_reminders() == 0
@@ -386,7 +419,9 @@ def test_sweeps_are_registered_for_the_scheduler_and_celery_beat(settings):
 # --------------------------------------------------------------------------- overrides
 
 
-def test_an_override_changes_materialised_slots_but_never_below_the_booked_places(hq, idcard, ids, clock_at):
+def test_an_override_changes_materialised_slots_but_never_below_the_booked_places(
+    hq, idcard, ids, clock_at
+):
     override = CapacityOverride(centre=hq, date=date(2026, 6, 10), capacity=3)
     services.capacity_override_save(override)
     book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0])
@@ -410,15 +445,26 @@ def test_the_database_refuses_more_booked_than_capacity(hq, idcard, ids, clock_a
         Slot.objects.filter(pk=booking.slot_id).update(booked=2)
 
 
-def test_the_database_refuses_two_active_bookings_of_one_citizen_in_one_slot(hq, idcard, ids, clock_at):
+def test_the_database_refuses_two_active_bookings_of_one_citizen_in_one_slot(
+    hq, idcard, ids, clock_at
+):
     from django.db import IntegrityError, transaction
 
     _room(hq, date(2026, 6, 10), capacity=3)
     booking = book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0])
     now = MONDAY
     with pytest.raises(IntegrityError), transaction.atomic():
-        Booking.objects.create(centre=hq, service=idcard, group=idcard.group, slot=booking.slot, start=booking.start,
-                               end=booking.end, national_id=ids[0], created_at=now, updated_at=now)
+        Booking.objects.create(
+            centre=hq,
+            service=idcard,
+            group=idcard.group,
+            slot=booking.slot,
+            start=booking.start,
+            end=booking.end,
+            national_id=ids[0],
+            created_at=now,
+            updated_at=now,
+        )
     services.booking_cancel(booking=booking)
     # a cancelled booking is not active: the citizen may book the same slot again
     assert book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0]).status == BookingStatus.BOOKED

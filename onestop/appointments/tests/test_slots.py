@@ -19,6 +19,7 @@ from .conftest import BAKU, baku
 def _first_local(plan) -> str:
     return plan[0].start.astimezone(BAKU).strftime("%H:%M")
 
+
 # --------------------------------------------------------------------------- pure
 
 
@@ -31,22 +32,45 @@ def test_counter_time_is_split_by_priority_level():
 
 def test_places_per_slot_follow_counters_handling_time_and_share():
     # two counters serving only this group, 15-minute slots, 10 minutes each, half for bookings
-    assert per_slot_capacity(slot_minutes=15, counter_shares=[Fraction(1), Fraction(1)],
-                             mean_handling_minutes=Fraction(10), share_for_bookings=Fraction(1, 2)) == Fraction(3, 2)
-    assert per_slot_capacity(slot_minutes=15, counter_shares=[], mean_handling_minutes=Fraction(10),
-                             share_for_bookings=Fraction(1, 2)) == 0
+    assert per_slot_capacity(
+        slot_minutes=15,
+        counter_shares=[Fraction(1), Fraction(1)],
+        mean_handling_minutes=Fraction(10),
+        share_for_bookings=Fraction(1, 2),
+    ) == Fraction(3, 2)
+    assert (
+        per_slot_capacity(
+            slot_minutes=15,
+            counter_shares=[],
+            mean_handling_minutes=Fraction(10),
+            share_for_bookings=Fraction(1, 2),
+        )
+        == 0
+    )
 
 
 def test_slots_fit_inside_each_opening_interval():
     starts = slot_starts([(time(14, 0), time(15, 0)), (time(9, 0), time(10, 10))], 20)
-    assert starts == [(time(9, 0), time(9, 20)), (time(9, 20), time(9, 40)), (time(9, 40), time(10, 0)),
-                      (time(14, 0), time(14, 20)), (time(14, 20), time(14, 40)), (time(14, 40), time(15, 0))]
+    assert starts == [
+        (time(9, 0), time(9, 20)),
+        (time(9, 20), time(9, 40)),
+        (time(9, 40), time(10, 0)),
+        (time(14, 0), time(14, 20)),
+        (time(14, 20), time(14, 40)),
+        (time(14, 40), time(15, 0)),
+    ]
 
 
 def _plan(**overrides):
-    args = {"day": date(2026, 6, 8), "tz": "Asia/Baku", "intervals": [(time(9), time(11))], "slot_minutes": 15,
-            "counter_shares": [Fraction(2, 3)], "mean_handling_minutes": Fraction(8),
-            "share_for_bookings": Fraction(1, 2)}
+    args = {
+        "day": date(2026, 6, 8),
+        "tz": "Asia/Baku",
+        "intervals": [(time(9), time(11))],
+        "slot_minutes": 15,
+        "counter_shares": [Fraction(2, 3)],
+        "mean_handling_minutes": Fraction(8),
+        "share_for_bookings": Fraction(1, 2),
+    }
     args.update(overrides)
     return plan_day(**args)
 

@@ -22,8 +22,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         problems = []
         compiled = 0
-        for base in settings.LOCALE_PATHS:
-            base = Path(base)
+        from django.apps import apps
+
+        bases = [Path(p) for p in settings.LOCALE_PATHS]
+        for config in apps.get_app_configs():
+            candidate = Path(config.path) / "locale"
+            if config.name.startswith("onestop.") and candidate.is_dir() and candidate not in bases:
+                bases.append(candidate)
+        for base in bases:
             for code, _name in settings.LANGUAGES:
                 po = base / code / "LC_MESSAGES" / "django.po"
                 mo = po.with_suffix(".mo")

@@ -411,12 +411,16 @@ class Command(BaseCommand):
             plan = plan_grid(rows)
         if plan is not None:
             arrivals = fc.arrivals()
-            for code in fc.codes:
-                if sum(arrivals[code]) > 0 and not any(plan.get(code, {}).values()):
-                    self.stderr.write(
-                        f"warning: the plan has no counter for group '{code}': "
-                        "its citizens are not served"
-                    )
+            unstaffed = [
+                code
+                for code in fc.codes
+                if sum(arrivals[code]) > 0 and not any(plan.get(code, {}).values())
+            ]
+            if unstaffed:
+                self.stderr.write(
+                    f"warning: no counter in the plan for {', '.join(unstaffed)}: "
+                    "those citizens are not served"
+                )
         config = sim_config(centre, day, plan, forecast=fc, parameters=params)
         result = run_simulation(
             config, replications, options["seed"], options["workers"], progress=None

@@ -1,0 +1,232 @@
+"""Booking load generator: slot listings, bookings, and a contended run on a few hot slots.
+
+    python bench/appointments/load.py --base http://127.0.0.1:8766 \
+        --plan var/bench-appointments.json --out var/bench-appointments-result.json
+
+The client is a small HTTP/1.1 keep-alive client on asyncio streams (one connection per
+concurrent client, requests built by hand), so that on a 2-core machine the load
+generator takes as little CPU from the server as possible. Latency is measured per
+request from the first byte written to the last byte read.
+
+Phases (each a fixed number of requests spread over ``--clients`` connections):
+
+1. warm-up: a few hundred slot listings (not counted);
+2. listing: ``--listings`` GET /api/v1/centres/{c}/slots/?service=&date=;
+3. booking: ``--bookings`` POST /api/v1/bookings/, each with its own citizen and a phone
+   token from the identity step done beforehand, spread over all centres and groups;
+4. contention: ``--hot-requests`` POST /api/v1/bookings/ on ``hot_slots`` slots of one
+   centre, far more requests than places: exactly ``hot_slots x hot_capacity`` may
+   succeed, every other answer must be a 409.
+
+The booking codes received are written to the result file for the integrity check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        for attempt in range(2):
+            if self.writer is None:
+                await self._open()
+            head = (
+                f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Accept: application/json\r\n"
+            )
+            if body:
+                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            try:
+                assert self.writer is not None and self.reader is not None
+                self.writer.write(head.encode() + b"\r\n" + body)
+                await self.writer.drain()
+                return await self._response()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # the server closed an idle keep-alive connection: reconnect once
+                self.writer = None
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _response(self) -> tuple[int, bytes]:
+        assert self.reader is not None
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")
+                    break
+                chunks.append(await self.reader.readexactly(size))
+                await self.reader.readexactly(2)
+            payload = b"".join(chunks)
+        else:
+            payload = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    codes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        total = len(self.latencies_ms)
+        created = self.statuses.get(201, 0)
+        return {
+            "requests": total,
+            "seconds": round(self.seconds, 2),
+            "requests_per_s": round(total / self.seconds, 1) if self.seconds else None,
+            "created_per_s": round(created / self.seconds, 1) if self.seconds else None,
+            "p50_ms": round(pct(self.latencies_ms, 50), 1),
+            "p90_ms": round(pct(self.latencies_ms, 90), 1),
+            "p99_ms": round(pct(self.latencies_ms, 99), 1),
+            "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "errors": self.errors[:5],
+        }
+
+
+async def run_phase(
+    base: str, name: str, clients: int, requests: Iterator[tuple[str, str, bytes]]
+) -> Phase:
+    url = urlsplit(base)
+    phase = Phase(name)
+    connections = [Connection(url.hostname or "127.0.0.1", url.port or 80) for _ in range(clients)]
+
+    async def worker(connection: Connection) -> None:
+        for method, path, body in requests:  # a shared iterator: each request is sent once
+            started = time.perf_counter()
+            try:
+                status, payload = await connection.request(method, path, body)
+            except Exception as exc:  # recorded, the run goes on
+                phase.errors.append(f"{type(exc).__name__}: {exc}")
+                phase.statuses["error"] += 1
+                connection.close()
+                continue
+            phase.latencies_ms.append((time.perf_counter() - started) * 1000)
+            phase.statuses[status] += 1
+            if status == 201 and method == "POST":
+                phase.codes.append(json.loads(payload)["code"])
+            elif status >= 500 and len(phase.errors) < 20:
+                phase.errors.append(f"{status}: {payload[:200]!r}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    phase.seconds = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    return phase
+
+
+def booking_requests(targets: list, identities: list) -> Iterator[tuple[str, str, bytes]]:
+    for (centre, service, start), person in zip(targets, identities, strict=False):
+        body = {"centre": centre, "service": service, "start": start, **person}
+        yield "POST", "/api/v1/bookings/", json.dumps(body).encode()
+
+
+def listing_requests(urls: list[str], count: int) -> Iterator[tuple[str, str, bytes]]:
+    for index in range(count):
+        yield "GET", urls[index % len(urls)], b""
+
+
+async def main_async(args: argparse.Namespace) -> dict:
+    plan = json.loads(open(args.plan, encoding="utf-8").read())
+    identities = plan["identities"]
+    await run_phase(
+        args.base, "warm-up", args.clients, listing_requests(plan["listings"][::7], 300)
+    )
+    listing = await run_phase(
+        args.base, "listing", args.clients, listing_requests(plan["listings"], args.listings)
+    )
+    count = min(args.bookings, len(plan["targets"]), len(identities))
+    booking = await run_phase(
+        args.base,
+        "booking",
+        args.clients,
+        booking_requests(plan["targets"][:count], identities[:count]),
+    )
+    hot_people = identities[count : count + args.hot_requests]
+    hot_targets = [
+        plan["hot_targets"][i % len(plan["hot_targets"])] for i in range(len(hot_people))
+    ]
+    hot = await run_phase(
+        args.base, "contention", args.clients, booking_requests(hot_targets, hot_people)
+    )
+    return {
+        "clients": args.clients,
+        "listing": listing.summary(),
+        "booking": booking.summary(),
+        "contention": {
+            **hot.summary(),
+            "slots": len(plan["hot_targets"]),
+            "places": len(plan["hot_targets"]) * plan["hot_capacity"],
+        },
+        "codes": booking.codes + hot.codes,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="http://127.0.0.1:8766")
+    parser.add_argument("--plan", default="var/bench-appointments.json")
+    parser.add_argument("--out", default="var/bench-appointments-result.json")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--listings", type=int, default=6000)
+    parser.add_argument("--bookings", type=int, default=6000)
+    parser.add_argument("--hot-requests", type=int, default=2000)
+    args = parser.parse_args()
+    result = asyncio.run(main_async(args))
+    with open(args.out, "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+    for name in ("listing", "booking", "contention"):
+        print(name, json.dumps(result[name]))
+
+
+if __name__ == "__main__":
+    main()
