@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -65,6 +72,77 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+# --- a real ASGI server (uvicorn) on the test database ------------------------------
+# pytest-django's live server is a small threaded WSGI server: no WebSockets, and a listen
+# backlog too short for dozens of simultaneous clients. Tests of pushes and of parallel
+# requests use uvicorn instead.
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The URL of the database this test writes to (pytest-django's test database)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(s['NAME']).resolve()}"
+    if connection.vendor == "postgresql":
+        auth = quote(s.get("USER") or "", safe="")
+        if s.get("PASSWORD"):
+            auth += ":" + quote(s["PASSWORD"], safe="")
+        host = s.get("HOST") or "127.0.0.1"
+        port = f":{s['PORT']}" if s.get("PORT") else ""
+        return f"postgres://{auth}@{host}{port}/{s['NAME']}"
+    pytest.skip(f"no ASGI test server for {connection.vendor}")
+
+
+@pytest.fixture
+def asgi_server():
+    """Start uvicorn on the test database for one pack; yields a function returning the base URL."""
+    procs: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(pack: str, workers: int = 1) -> str:
+        port = _free_port()
+        env = {**os.environ,
+               "DATABASE_URL": _database_url(),
+               "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"),
+               "ONESTOP_PACK": pack, "REDIS_URL": "", "LOG_LEVEL": "WARNING"}
+        log = Path(tempfile.mkstemp(prefix="hall-asgi-", suffix=".log")[1])
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning", "--ws", "websockets",
+             "--workers", str(workers), "--backlog", "2048"],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        procs.append((proc, log))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"the ASGI server stopped:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - local URL
+                    if response.status == 200:
+                        return base
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f"the ASGI server did not answer /healthz:\n{log.read_text()}")
+
+    yield start
+    for proc, log in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.unlink(missing_ok=True)
+
 
 
 def make_staff(username: str, role: str, *, centres=(), agencies=(), password: str = "pw-test-1"):  # noqa: S107

@@ -3,6 +3,11 @@
 #
 #   bench/appointments/run.sh            # WORKERS=3 CLIENTS=32 BOOKINGS=6000 LISTINGS=6000
 #
+# INTERFACE=asgi|wsgi (uvicorn's interface; with wsgi a fixed thread pool keeps persistent
+# database connections), REDIS=1 (cache, channel layer and Celery broker in Redis: the SMS
+# after a booking is queued for a Celery worker instead of being written in the request),
+# BENCH_DB_POOL=N (a PostgreSQL pool of N connections per process, needs psycopg-pool).
+#
 # Rate limits are off (ONESTOP_RATE_LIMITS=off, which needs DEBUG=1); the identity step
 # (one-time code -> phone token) is done beforehand by prepare.py. Results go to
 # var/bench-appointments-result.json; integrity.py then reads the database and exits
@@ -21,19 +26,39 @@ PY=.venv/bin/python
 psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
 psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
-export CONN_MAX_AGE=${CONN_MAX_AGE:-60}
+INTERFACE=${INTERFACE:-asgi}
+if [ "$INTERFACE" = asgi ] && [ "${BENCH_DB_POOL:-0}" = 0 ]; then
+  # Under ASGI every request runs in its own thread: persistent connections would pile up.
+  export CONN_MAX_AGE=${CONN_MAX_AGE:-0}
+else
+  export CONN_MAX_AGE=${CONN_MAX_AGE:-60}
+fi
+if [ "${REDIS:-0}" = 1 ]; then
+  export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/7}
+  redis-cli -n 7 flushdb >/dev/null
+fi
+export DJANGO_SETTINGS_MODULE=bench.appointments.settings
 export DEBUG=1 ONESTOP_RATE_LIMITS=off ONESTOP_PACK=az
 export ONESTOP_OUTBOX_DIR=${ONESTOP_OUTBOX_DIR:-$(mktemp -d)/outbox}
 mkdir -p var
 $PY manage.py migrate -v0
 $PY bench/appointments/prepare.py --out var/bench-appointments.json
-.venv/bin/uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --workers "$WORKERS" \
-  --log-level warning --no-access-log &
+app=config.asgi:application interface=asgi3
+if [ "$INTERFACE" = wsgi ]; then app=config.wsgi:application interface=wsgi; fi
+.venv/bin/uvicorn "$app" --interface "$interface" --host 127.0.0.1 --port "$PORT" \
+  --workers "$WORKERS" --log-level warning --no-access-log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
+up=0
+for _ in $(seq 1 120); do
+  if curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; then up=1; break; fi
+  kill -0 $server 2>/dev/null || break
+  sleep 0.5
+done
+[ "$up" = 1 ] || { echo "the server did not start"; exit 1; }
 echo "== machine: $(nproc) cores, $(uname -m), $($PY -V), $(psql -V | head -1)"
-echo "== uvicorn workers=$WORKERS clients=$CLIENTS CONN_MAX_AGE=$CONN_MAX_AGE DEBUG=$DEBUG"
+echo "== uvicorn $INTERFACE workers=$WORKERS clients=$CLIENTS CONN_MAX_AGE=$CONN_MAX_AGE" \
+  "pool=${BENCH_DB_POOL:-0} redis=${REDIS:-0} DEBUG=$DEBUG rate-limits=off"
 $PY bench/appointments/load.py --base "http://127.0.0.1:$PORT" --plan var/bench-appointments.json \
   --out var/bench-appointments-result.json --clients "$CLIENTS" --listings "$LISTINGS" \
   --bookings "$BOOKINGS" --hot-requests "$HOT"

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -155,21 +154,16 @@ PROBLEMS = {
 # --------------------------------------------------------------------------- lookups
 
 
-def _country():
-    country = current_country()
+def _country(request: Request | None = None):
+    country = getattr(request, "country", None) if request is not None else None
+    country = country or current_country()
     if country is None:
         raise DomainError("no country pack is loaded", code="no_pack", status_code=503)
     return country
 
 
-def _centres(country) -> QuerySet[Centre]:
-    return Centre.objects.select_related("country").filter(
-        country=country, archived_at__isnull=True
-    )
-
-
-def centre_or_404(code: str) -> Centre:
-    centre = _centres(_country()).filter(code=code).first()
+def centre_or_404(request: Request, code: str) -> Centre:
+    centre = selectors.centre_by_code(_country(request), code)
     if centre is None:
         raise DomainError(
             _("Unknown centre."), field="centre", code="unknown_centre", status_code=404
@@ -178,18 +172,14 @@ def centre_or_404(code: str) -> Centre:
 
 
 def centre_or_422(country, code: str) -> Centre:
-    centre = _centres(country).filter(code=code).first()
+    centre = selectors.centre_by_code(country, code)
     if centre is None:
         raise DomainError(_("Unknown centre."), field="centre", code="unknown_centre")
     return centre
 
 
 def service_or_422(country, code: str) -> Service:
-    service = (
-        Service.objects.select_related("group")
-        .filter(country=country, code=code or "", archived_at__isnull=True)
-        .first()
-    )
+    service = selectors.service_by_code(country, code or "")
     if service is None:
         raise DomainError(_("Unknown service."), field="service", code="unknown_service")
     return service
@@ -213,8 +203,8 @@ def _problem_with(exc: DomainError, context: dict, **extra: Any) -> Response:
     return response
 
 
-def _booking_or_404(code: str, national_id: str) -> Booking:
-    country = _country()
+def _booking_or_404(request: Request, code: str, national_id: str) -> Booking:
+    country = _country(request)
     national_id = services.normalise_national_id(country, national_id)
     booking = selectors.find_booking(country, normalise_code(code), national_id)
     if booking is None:
@@ -256,7 +246,7 @@ class SlotList(APIView):
         },
     )
     def get(self, request: Request, centre: str) -> Response:
-        c = centre_or_404(centre)
+        c = centre_or_404(request, centre)
         service = service_or_422(c.country, request.query_params.get("service", ""))
         raw_date = request.query_params.get("date", "")
         try:
@@ -314,7 +304,7 @@ class OtpRequest(APIView):
 
         body = OtpRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        country = _country()
+        country = _country(request)
         phone = services.normalise_phone_number(country, body.validated_data["phone"])
         language = _language(request, body.validated_data.get("language", ""), country)
         ratelimit.hit("otp_per_ip", ratelimit.client_address(request))
@@ -343,7 +333,7 @@ class OtpVerify(APIView):
 
         body = OtpVerifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        country = _country()
+        country = _country(request)
         phone = services.normalise_phone_number(country, body.validated_data["phone"])
         ratelimit.hit("otp_per_ip", ratelimit.client_address(request))
         phone = otp_verify(
@@ -397,7 +387,7 @@ class BookingCreate(APIView):
         body = BookingRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         v = body.validated_data
-        country = _country()
+        country = _country(request)
         centre = centre_or_422(country, v["centre"])
         service = service_or_422(country, v["service"])
         start = services.parse_start(v["start"], centre)
@@ -475,7 +465,7 @@ class BookingDetail(APIView):
     )
     def get(self, request: Request, code: str) -> Response:
         return _booking_response(
-            _booking_or_404(code, request.query_params.get("national_id", "")), request
+            _booking_or_404(request, code, request.query_params.get("national_id", "")), request
         )
 
 
@@ -495,7 +485,7 @@ class BookingCancel(APIView):
     def post(self, request: Request, code: str) -> Response:
         body = NationalIdSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        booking = _booking_or_404(code, body.validated_data["national_id"])
+        booking = _booking_or_404(request, code, body.validated_data["national_id"])
         booking = services.booking_cancel(booking=booking)
         return _booking_response(booking, request)
 
@@ -520,7 +510,7 @@ class BookingMove(APIView):
     def post(self, request: Request, code: str) -> Response:
         body = MoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        booking = _booking_or_404(code, body.validated_data["national_id"])
+        booking = _booking_or_404(request, code, body.validated_data["national_id"])
         ratelimit.hit("booking_per_ip", ratelimit.client_address(request))
         ratelimit.hit("booking_per_national_id", booking.national_id)
         start = services.parse_start(body.validated_data["start"], booking.centre)
@@ -550,7 +540,7 @@ class CheckInView(APIView):
         },
     )
     def post(self, request: Request, centre: str) -> Response:
-        c = centre_or_404(centre)
+        c = centre_or_404(request, centre)
         body = CheckInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         actor = request.user if request.user.is_authenticated else None

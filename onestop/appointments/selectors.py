@@ -26,7 +26,8 @@ from .slots import PlannedSlot, counter_share, plan_day
 
 T = TypeVar("T")
 
-#: Counters, handling times and calendars change rarely; each process keeps them this long.
+#: Centres, services, counters, handling times and calendars change rarely: each process keeps
+#: them this long (capacity overrides and booked places are always read fresh).
 INPUT_CACHE_SECONDS = 30.0
 _cache: dict[tuple, tuple[float, Any]] = {}
 _cache_lock = threading.Lock()
@@ -43,6 +44,11 @@ def _cached(key: tuple, build: Callable[[], T]) -> T:
             _cache.clear()
         _cache[key] = (now + INPUT_CACHE_SECONDS, value)
     return value
+
+
+def _forget(key: tuple) -> None:
+    with _cache_lock:
+        _cache.pop(key, None)
 
 
 def clear_input_cache() -> None:
@@ -82,6 +88,37 @@ def group_capacity(centre: Centre, group: ServiceGroup) -> GroupCapacity:
         return GroupCapacity(counter_shares=tuple(shares), mean_handling_minutes=mean_fraction)
 
     return _cached(("capacity", centre.pk, group.pk), build)
+
+
+def centre_by_code(country, code: str) -> Centre | None:
+    """An open centre of ``country`` (with its country and route), kept by each process briefly."""
+
+    def build() -> Centre | None:
+        return (
+            Centre.objects.select_related("country")
+            .prefetch_related("route")
+            .filter(country=country, code=code, archived_at__isnull=True)
+            .first()
+        )
+
+    centre = _cached(("centre", country.pk, code), build)
+    if centre is None:
+        _forget(("centre", country.pk, code))
+    return centre
+
+
+def service_by_code(country, code: str) -> Service | None:
+    def build() -> Service | None:
+        return (
+            Service.objects.select_related("group", "country")
+            .filter(country=country, code=code, archived_at__isnull=True)
+            .first()
+        )
+
+    service = _cached(("service", country.pk, code), build)
+    if service is None:
+        _forget(("service", country.pk, code))
+    return service
 
 
 def centre_calendar(centre: Centre) -> WorkingCalendar:

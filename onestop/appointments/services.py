@@ -212,6 +212,9 @@ def _check_cap(
 
 def materialise_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> Slot:
     """The slot's row, created with the planned capacity if nobody booked it before."""
+    slot = Slot.objects.filter(centre=centre, group=group, start=planned.start).first()
+    if slot is not None:
+        return slot
     Slot.objects.bulk_create(
         [
             Slot(
@@ -244,11 +247,18 @@ def _release_place(slot_id: int, *, to_walk_ins: bool = False) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(**changes)
 
 
-def _lock_citizen(country, national_id: str) -> CitizenRecord:
+def _lock_citizen(country, national_id: str) -> None:
+    """Create or lock the citizen's row in one statement (INSERT ... ON CONFLICT DO UPDATE).
+
+    The row stays locked until the transaction ends, so one citizen's bookings are decided
+    one after the other.
+    """
     CitizenRecord.objects.bulk_create(
-        [CitizenRecord(country=country, national_id=national_id)], ignore_conflicts=True
+        [CitizenRecord(country=country, national_id=national_id)],
+        update_conflicts=True,
+        unique_fields=["country", "national_id"],
+        update_fields=["national_id"],
     )
-    return CitizenRecord.objects.select_for_update().get(country=country, national_id=national_id)
 
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
@@ -833,10 +843,10 @@ def bookings_mark_no_shows() -> int:
                 booking.updated_at = now
                 booking.save(update_fields=["status", "no_show_at", "updated_at"])
                 _release_place(booking.slot_id, to_walk_ins=True)
-                record = _lock_citizen(country, booking.national_id)
-                CitizenRecord.objects.filter(pk=record.pk).update(
-                    no_shows=F("no_shows") + 1, last_no_show_at=now
-                )
+                _lock_citizen(country, booking.national_id)
+                CitizenRecord.objects.filter(
+                    country=country, national_id=booking.national_id
+                ).update(no_shows=F("no_shows") + 1, last_no_show_at=now)
                 _audit(booking, "booking.no_show", None, before, _snapshot(booking))
                 changed += 1
     return changed

@@ -31,8 +31,8 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     path.write_text(header + text, encoding="utf-8")
 
 
-def _fee(value) -> str:
-    return f"{value}"
+def _fee(value, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
 
 
 def pack_export(code: str, outdir: Path | str) -> Path:
@@ -77,7 +77,7 @@ def pack_export(code: str, outdir: Path | str) -> Path:
         for tier in service.tiers.all():
             if tier.archived_at is not None:
                 continue
-            entry = {"code": tier.code, "name": tier.name, "fee": _fee(tier.fee)}
+            entry = {"code": tier.code, "name": tier.name, "fee": _fee(tier.fee, country.currency_decimals)}
             if tier.same_day:
                 entry["same_day"] = True
             else:

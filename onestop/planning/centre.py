@@ -58,6 +58,7 @@ __all__ = [
     "CentreForecast",
     "GroupParameters",
     "arrival_history",
+    "check_day",
     "counter_shares",
     "default_profile",
     "default_target",
@@ -112,8 +113,18 @@ RATES_WINDOW_DAYS = 30
 BOUNDED_KPIS = frozenset({"p_wait", "p_abandon", "utilisation", "p95_exceeded", "no_show_rate"})
 
 
+MAX_YEARS_AWAY = 5
+"""Dates further than this from today are refused (:func:`check_day`)."""
+
+
 class CentreClosed(ValueError):
     """The centre does not open on that day: nothing to plan or simulate."""
+
+
+def check_day(day: date, today: date) -> None:
+    """Refuse a date more than :data:`MAX_YEARS_AWAY` years from ``today`` (``ValueError``)."""
+    if abs((day - today).days) > MAX_YEARS_AWAY * 366:
+        raise ValueError(f"{day.isoformat()} is more than {MAX_YEARS_AWAY} years from today")
 
 
 # --------------------------------------------------------------------------- the centre
@@ -450,9 +461,10 @@ def forecast_for(
     same_weekday = [d for d in days if d.weekday() == day.weekday()]
     if len(same_weekday) >= MIN_HISTORY_DAYS:
         weekday = day.weekday()
+        usable = set(days)
         for records, target in ((walk, result.walk_ins), (booked, result.bookings)):
             model = fit_forecast(
-                [r for r in records if r.when[0] in set(days)],
+                [r for r in records if r.when[0] in usable],
                 half_life_weeks=HALF_LIFE_WEEKS,
                 open_days=days,
             )
@@ -521,12 +533,15 @@ def recommended_plan(
 
 
 def plan_grid(
-    rows: Iterable[Mapping[str, Any]], key: str = "counters"
+    rows: Iterable[Mapping[str, Any]], key: str = "counters", hours: Iterable[int] | None = None
 ) -> dict[str, dict[int, int]]:
-    """Plan rows as ``{group: {hour: counters}}`` (the ``counters_plan`` of :func:`sim_config`)."""
+    """Plan rows as ``{group: {hour: counters}}`` (the ``counters_plan`` of :func:`sim_config`),
+    keeping only ``hours`` when given (e.g. the open hours: no counter over lunch)."""
+    keep = set(hours) if hours is not None else None
     grid: dict[str, dict[int, int]] = defaultdict(dict)
     for row in rows:
-        grid[row["group"]][int(row["hour"])] = int(row[key])
+        hour = int(row["hour"])
+        grid[row["group"]][hour] = int(row[key]) if keep is None or hour in keep else 0
     return dict(grid)
 
 

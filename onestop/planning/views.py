@@ -135,14 +135,22 @@ class WhatIfForm(forms.Form):
 
 
 def _day(request, centre: Centre) -> tuple[date, str]:
-    tomorrow = clock.local_today(centre.time_zone) + timedelta(days=1)
+    from .centre import check_day
+
+    today = clock.local_today(centre.time_zone)
+    tomorrow = today + timedelta(days=1)
     raw = request.GET.get("date", "").strip()
     if not raw:
         return tomorrow, ""
     try:
-        return date.fromisoformat(raw), ""
+        day = date.fromisoformat(raw)
     except ValueError:
         return tomorrow, _("“%(value)s” is not a date; showing tomorrow.") % {"value": raw[:20]}
+    try:
+        check_day(day, today)
+    except ValueError:
+        return tomorrow, _("Choose a date within five years of today; showing tomorrow.")
+    return day, ""
 
 
 def _hour_label(hour: int) -> str:
@@ -252,7 +260,7 @@ def centre_page(request, centre):
         return render(request, "planning/centre.html", context)
     params = group_parameters(centre, fc.groups)
     rows = recommended_plan(centre, day, target, forecast=fc, parameters=params)
-    grid = plan_grid(rows)
+    grid = plan_grid(rows, hours=fc.open_hours)
     names = {g.code: translate(g.name) or g.code for g in fc.groups}
     hours = [_hour_label(h) for h in fc.hours]
     arrivals = fc.arrivals()

@@ -41,6 +41,9 @@ class TicketSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["centre", "day", "prefix"], name="sequence_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.day} {self.prefix}: {self.last}"
+
 
 class Ticket(models.Model):
     centre = models.ForeignKey("centres.Centre", on_delete=models.PROTECT, related_name="tickets")

@@ -103,15 +103,20 @@ def _learn_group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, floa
         .annotate(d=F("finished_at") - F("started_at")).values_list("d", flat=True)[:500])
     minutes = [d.total_seconds() / 60.0 for d in durations if d is not None and d.total_seconds() > 0]
     mu = learned_service_rate(minutes, float(fallback))
-    left = Ticket.objects.filter(centre=centre, group=group, issued_at__gte=since).aggregate(
-        abandoned=Count("pk", filter=Q(status__in=[Status.NO_SHOW, Status.CANCELLED])),
-        called=Count("pk", filter=Q(called_at__isnull=False)))
+    # Walk-aways: cancelled while waiting, or called and never came. Exposure is the waiting
+    # time of everyone who waited: until called, or until they left without being called.
+    abandoned = 0
     exposure = 0.0
-    for issued, called in (Ticket.objects.filter(centre=centre, group=group, issued_at__gte=since,
-                                                 called_at__isnull=False)
-                           .values_list("issued_at", "called_at")[:2000]):
-        exposure += max(0.0, (called - issued).total_seconds() / 60.0)
-    theta = learned_abandon_rate(left["abandoned"] or 0, exposure) if exposure > 0 else 0.0
+    rows = (Ticket.objects.filter(centre=centre, group=group, issued_at__gte=since)
+            .filter(Q(called_at__isnull=False) | Q(status=Status.CANCELLED))
+            .values_list("status", "issued_at", "called_at", "finished_at").order_by("-issued_at")[:2000])
+    for status, issued, called, finished in rows:
+        end = called or finished
+        if end is not None:
+            exposure += max(0.0, (end - issued).total_seconds() / 60.0)
+        if status in (Status.NO_SHOW, Status.CANCELLED):
+            abandoned += 1
+    theta = learned_abandon_rate(abandoned, exposure) if exposure > 0 else 0.0
     return mu, theta
 
 

@@ -88,7 +88,8 @@ def _snapshot(ticket: Ticket) -> dict:
 
 
 def _lock_ticket(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("centre__country", "group", "counter").get(pk=ticket.pk)
+    return (Ticket.objects.select_for_update(of=("self",))
+            .select_related("centre__country", "group", "counter").get(pk=ticket.pk))
 
 
 def _require(ticket: Ticket, *states: str) -> None:

@@ -690,9 +690,7 @@ def remote_join(request):
         form = RemoteJoinForm(request.POST, centres=centres)
         action = request.POST.get("action", "send")
         if not form.is_valid():
-            status = 422
-            step = "code" if action == "join" and not (form.has_error("centre") or form.has_error("service")
-                                                        or form.has_error("phone")) else "details"
+            status = 422  # the details themselves are wrong: back to the first step
         elif action == "join":
             data = form.cleaned_data
             step = "code"
@@ -721,7 +719,5 @@ def remote_join(request):
                 step, sent = "code", True
     else:
         form = RemoteJoinForm(centres=centres, initial={"centre": request.GET.get("centre", "")})
-    return render(request, "queueing/remote_join.html", {
-        "form": form, "step": step, "sent": sent, "centres": centres,
-        "phone_example": "", "lang": lang,
-    }, status=status)
+    return render(request, "queueing/remote_join.html",
+                  {"form": form, "step": step, "sent": sent, "centres": centres}, status=status)

@@ -291,3 +291,43 @@ def test_sim_config_with_centre_counters_and_with_a_plan(hq, frozen):
     assert kpis["arrivals"]["mean"] > 0 and kpis["unserved"]["mean"] > 0  # civil idle most hours
     assert all(v["low"] is None or v["low"] >= 0 for v in kpis.values())
     assert 0 <= kpis["p_abandon"]["high"] <= 1
+
+
+def test_mobile_unit_forecast_from_its_latest_stops(loaded_mini, frozen):
+    bus = Centre.objects.get(country=loaded_mini, code="bus")
+    birth = Service.objects.get(country=loaded_mini, code="birth")
+    stops = {
+        date(2026, 10, 29): 9,
+        date(2026, 11, 4): 3,
+        date(2026, 11, 12): 3,
+        date(2026, 11, 19): 3,
+    }
+    tickets = []
+    for day, per_hour in stops.items():
+        for hour in (10, 11, 12):
+            for k in range(per_hour):
+                issued = datetime(day.year, day.month, day.day, hour, 5 * k, tzinfo=BAKU)
+                n = (hour - 10) * 10 + k + 1
+                tickets.append(
+                    Ticket(
+                        centre=bus,
+                        day=day,
+                        prefix="D",
+                        sequence=n,
+                        number=f"D{n:03d}",
+                        service=birth,
+                        group=birth.group,
+                        source=Source.RECEPTION,
+                        issued_at=issued,
+                        fairness_at=issued,
+                    )
+                )
+    Ticket.objects.bulk_create(tickets)
+    fc = planning.forecast_for(bus, date(2026, 12, 1))  # a Tuesday; the stops were not
+    assert fc.source == "history" and fc.history_days == 4
+    walk = dict(zip(fc.hours, fc.walk_ins["civil"], strict=True))
+    # The oldest stop (9 an hour) weighs least: the k-th latest stop is k weeks old.
+    weights = [0.5 ** (k / 4) for k in range(4)]
+    expected = (3 * sum(weights[:3]) + 9 * weights[3]) / sum(weights)
+    assert walk[10] == pytest.approx(expected, abs=1e-3) and 3 < walk[10] < 4.5
+    assert walk[13] == 0.0 and walk[15] == 0.0

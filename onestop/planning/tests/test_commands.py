@@ -86,6 +86,14 @@ def test_plan_json(hq):
     assert all(r["mean_wait"] <= 5 for r in data["rows"] if r["arrivals"])
 
 
+def test_plan_skips_the_lunch_closure(hq):
+    data = json.loads(run("plan", "--centre", "north", "--date", "2026-11-30", "--json")[0])
+    assert data["forecast"]["open_hours"] == [9, 10, 11, 12, 14, 15, 16, 17]
+    assert [r["hour"] for r in data["rows"]] == data["forecast"]["open_hours"]
+    out, _ = run("plan", "--centre", "north", "--date", "2026-11-30")
+    assert "13:00" not in out and "14:00" in out
+
+
 def test_plan_on_a_closed_day(hq):
     out, _ = run("plan", "--centre", "hq", "--date", "2026-12-30")
     assert out.splitlines()[-1] == "closed: public holiday or closure"
@@ -102,6 +110,7 @@ def test_plan_on_a_closed_day(hq):
         ),
         (["--centre", "hq", "--date", "24.11.2026"], "bad date '24.11.2026': expected YYYY-MM-DD"),
         (["--centre", "hq", "--date", "2026-02-30"], "bad date '2026-02-30': day is out of range"),
+        (["--centre", "hq", "--date", "0001-01-01"], "bad date '0001-01-01': 0001-01-01 is more"),
         (["--centre", "hq", "--date", DAY, "--target", "fast"], "bad target 'fast': could not"),
         (
             ["--centre", "hq", "--date", DAY, "--target", "150/10"],

@@ -77,6 +77,8 @@ def test_page_says_when_it_uses_the_default_profile(client, manager, frozen):
     bad = client.get(f"{URL}?date=someday")
     assert bad.status_code == 200 and b"is not a date; showing tomorrow" in bad.content
     assert bad.context["day"] == TOMORROW
+    far = client.get(f"{URL}?date=0001-01-01")
+    assert far.status_code == 200 and b"within five years of today" in far.content
 
 
 def test_what_if_runs_and_compares_with_the_recommended_plan(client, hq, manager, frozen):

@@ -5,21 +5,13 @@ opens counter 1 and calls next: the board shows the called number within one sec
 the click, the ticket's phone page follows the call, the serving and the end of the visit.
 Run in az (Baku) and in fa (Kabul, right-to-left); screenshots go to docs/screenshots/.
 
-pytest-django's live server speaks WSGI only (no WebSockets), so the fixture below runs
-uvicorn on the test database instead.
+pytest-django's live server speaks WSGI only (no WebSockets), so the ``asgi_server``
+fixture (conftest.py) runs uvicorn on the test database instead.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
-from urllib.parse import quote
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
@@ -37,70 +29,19 @@ SHOTS = ROOT / "docs" / "screenshots"
 SHOW_WITHIN_MS = 1000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    """The URL of the database this test writes to (pytest-django's test database)."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(s['NAME']).resolve()}"
-    if connection.vendor == "postgresql":
-        auth = quote(s.get("USER") or "", safe="")
-        if s.get("PASSWORD"):
-            auth += ":" + quote(s["PASSWORD"], safe="")
-        host = s.get("HOST") or "127.0.0.1"
-        port = f":{s['PORT']}" if s.get("PORT") else ""
-        return f"postgres://{auth}@{host}{port}/{s['NAME']}"
-    pytest.skip(f"no ASGI test server for {connection.vendor}")
-
-
-@pytest.fixture
-def hall_server():
-    """Start uvicorn on the test database for one pack; yields a function returning the base URL."""
-    procs: list[tuple[subprocess.Popen, Path]] = []
-
-    def start(pack: str) -> str:
-        port = _free_port()
-        env = {**os.environ,
-               "DATABASE_URL": _database_url(),
-               "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"),
-               "ONESTOP_PACK": pack, "REDIS_URL": "", "LOG_LEVEL": "WARNING"}
-        log = Path(tempfile.mkstemp(prefix="hall-asgi-", suffix=".log")[1])
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning", "--ws", "websockets"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        procs.append((proc, log))
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"the ASGI server stopped:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - local URL
-                    if response.status == 200:
-                        return base
-            except OSError:
-                time.sleep(0.2)
-        pytest.fail(f"the ASGI server did not answer /healthz:\n{log.read_text()}")
-
-    yield start
-    for proc, log in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.unlink(missing_ok=True)
-
-
 def _prepare_hall(centre: Centre, counter) -> None:
-    """Some citizens in other queues, two already called elsewhere: a board worth looking at."""
+    """Some citizens in other queues, two already called elsewhere: a board worth looking at.
+
+    Runs in a worker thread: the board pushes of the services use ``async_to_sync``, which
+    cannot run in the thread where Playwright's event loop lives.
+    """
+    try:
+        _issue_and_call_elsewhere(centre, counter)
+    finally:
+        connection.close()
+
+
+def _issue_and_call_elsewhere(centre: Centre, counter) -> None:
     mine = set(counter_groups(counter))
     others = []
     for link_counter in centre.counters.exclude(pk=counter.pk).prefetch_related("group_links__group"):
@@ -122,7 +63,7 @@ def _prepare_hall(centre: Centre, counter) -> None:
     ("az", "az", "baku-1", False),
     ("af", "fa", "kabul-1", True),
 ])
-def test_call_reaches_the_board_within_a_second(browser, settings, hall_server, pack, lang, centre_code, rtl):
+def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, pack, lang, centre_code, rtl):
     settings.ONESTOP_PACK = pack
     pack_load(PACKS / pack)
     centre = Centre.objects.get(country__code=pack, code=centre_code)
@@ -130,9 +71,10 @@ def test_call_reaches_the_board_within_a_second(browser, settings, hall_server, 
     operator = make_staff(f"op-{pack}", Role.OPERATOR, centres=[centre])
     operator.counter = counter
     operator.save()
-    _prepare_hall(centre, counter)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_prepare_hall, centre, counter).result()
     primary_group = min(counter.group_links.select_related("group"), key=lambda link: link.priority).group
-    base = hall_server(pack)
+    base = asgi_server(pack)
     SHOTS.mkdir(parents=True, exist_ok=True)
     direction = "rtl" if rtl else "ltr"
 

@@ -1,6 +1,8 @@
-"""Real parallel HTTP requests against a live server: numbering and call-next hold under load.
+"""Real parallel HTTP requests against a real server: numbering and call-next hold under load.
 
-Runs on whichever database DATABASE_URL selects (SQLite by default, PostgreSQL in CI).
+The server is uvicorn with two worker processes on the test database (``asgi_server``),
+so requests race across processes and threads. Runs on whichever database DATABASE_URL
+selects (SQLite by default, PostgreSQL in CI).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def _issue_many(base: str, total: int, clients: int, service: str) -> list[int]:
     return statuses
 
 
-def test_fifty_clients_issue_a_thousand_gap_free_numbers(loaded_mini, live_server):
-    statuses = _issue_many(live_server.url, 1000, 50, "id-card")
+def test_fifty_clients_issue_a_thousand_gap_free_numbers(loaded_mini, asgi_server):
+    base = asgi_server("zz", workers=2)
+    statuses = _issue_many(base, 1000, 50, "id-card")
     assert Tally(statuses) == {201: 1000}
     numbers = list(Ticket.objects.filter(centre__code="hq", prefix="A").values_list("sequence", flat=True))
     assert len(numbers) == 1000
@@ -50,10 +53,9 @@ def test_fifty_clients_issue_a_thousand_gap_free_numbers(loaded_mini, live_serve
     assert len(set(Ticket.objects.values_list("number", flat=True))) == 1000
 
 
-def test_ten_counters_calling_at_once_call_every_ticket_exactly_once(loaded_mini, live_server):
-    from onestop.catalogue.models import ServiceGroup
+def test_ten_counters_calling_at_once_call_every_ticket_exactly_once(loaded_mini, asgi_server):
+    from onestop.catalogue.models import Service, ServiceGroup
     from onestop.queueing.services import ticket_issue
-    from onestop.catalogue.models import Service
 
     hq = loaded_mini.centres.get(code="hq")
     idcard = ServiceGroup.objects.get(code="idcard")
@@ -72,6 +74,7 @@ def test_ten_counters_calling_at_once_call_every_ticket_exactly_once(loaded_mini
     service = Service.objects.get(code="id-card")
     for _ in range(200):
         ticket_issue(centre=hq, service=service, source="kiosk")
+    base = asgi_server("zz", workers=2)
     barrier = threading.Barrier(len(tokens))
     called: list[int] = []
     lock = threading.Lock()
@@ -79,7 +82,7 @@ def test_ten_counters_calling_at_once_call_every_ticket_exactly_once(loaded_mini
     def operator(args):
         counter_pk, token = args
         headers = {"Authorization": f"Token {token}"}
-        with httpx.Client(base_url=live_server.url, timeout=60, headers=headers) as client:
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
             barrier.wait()
             while True:
                 response = client.post(f"/api/v1/counters/{counter_pk}/call-next/")

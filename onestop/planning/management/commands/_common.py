@@ -9,12 +9,14 @@ from datetime import date
 from django.core.management.base import CommandError
 
 from onestop.centres.models import Centre
+from onestop.core import clock
 from onestop.core.models import translate
 from onestop.planning.centre import (
     DEFAULT_OCCUPANCY,
     HISTORY_WEEKS,
     MIN_HISTORY_DAYS,
     CentreForecast,
+    check_day,
 )
 from onestop.planning.timevarying import Target
 
@@ -53,13 +55,16 @@ def find_centre(code: str) -> Centre:
     return found[0]
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, centre: Centre) -> date:
+    """A YYYY-MM-DD date no further than five years from today at the centre."""
     if not DATE_RE.match(text or ""):
         raise CommandError(f"bad date '{text}': expected YYYY-MM-DD", returncode=1)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        check_day(day, clock.local_today(centre.time_zone))
     except ValueError as exc:
         raise CommandError(f"bad date '{text}': {exc}", returncode=1) from None
+    return day
 
 
 def parse_target(text: str) -> Target:

@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         centre = find_centre(options["centre"])
-        day = parse_day(options["date"])
+        day = parse_day(options["date"], centre)
         spec = options["target"] or default_target(centre.country)
         goal = parse_target(spec)
         fc = forecast_for(centre, day)
@@ -63,6 +63,7 @@ class Command(BaseCommand):
             rows = recommended_plan(centre, day, goal, forecast=fc, parameters=params)
         except ValueError as exc:
             raise CommandError(f"bad target '{spec}': {exc}", returncode=1) from None
+        rows = [row for row in rows if row["hour"] in fc.open_hours]  # none over lunch
         shares = counter_shares(centre)
         if options["json"]:
             payload = {

@@ -372,7 +372,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         centre = find_centre(options["centre"])
-        day = parse_day(options["date"])
+        day = parse_day(options["date"], centre)
         replications = options["replications"]
         if replications < 2:
             raise CommandError(
@@ -408,7 +408,7 @@ class Command(BaseCommand):
                 rows = recommended_plan(centre, day, goal, forecast=fc, parameters=params)
             except ValueError as exc:
                 raise CommandError(f"bad target '{spec}': {exc}", returncode=1) from None
-            plan = plan_grid(rows)
+            plan = plan_grid(rows, hours=fc.open_hours)
         if plan is not None:
             arrivals = fc.arrivals()
             unstaffed = [
