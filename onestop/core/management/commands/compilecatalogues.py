@@ -36,8 +36,12 @@ class Command(BaseCommand):
                 if not po.exists():
                     problems.append(f"{po}: catalogue missing for language '{code}'")
                     continue
-                with po.open("rb") as fh:
-                    catalog = read_po(fh, locale=code.replace("-", "_"))
+                try:
+                    with po.open("rb") as fh:
+                        catalog = read_po(fh, locale=code.replace("-", "_"), abort_invalid=True)
+                except Exception as exc:  # a broken catalogue is reported, not a traceback
+                    problems.append(f"{po}: cannot be read: {exc}")
+                    continue
                 if options["check"]:
                     if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
                         problems.append(f"{mo}: not compiled or older than {po.name}")
