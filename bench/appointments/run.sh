@@ -27,7 +27,9 @@ psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB" >/de
 psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
 INTERFACE=${INTERFACE:-asgi}
-if [ "$INTERFACE" = asgi ] && [ "${BENCH_DB_POOL:-0}" = 0 ]; then
+if [ "${BENCH_DB_POOL:-0}" != 0 ]; then
+  export CONN_MAX_AGE=0  # the pool keeps the connections
+elif [ "$INTERFACE" = asgi ]; then
   # Under ASGI every request runs in its own thread: persistent connections would pile up.
   export CONN_MAX_AGE=${CONN_MAX_AGE:-0}
 else

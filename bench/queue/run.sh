@@ -14,7 +14,7 @@ if [ "$kind" = postgres ]; then
   psql -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS onestop_bench" >/dev/null
   psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE onestop_bench" >/dev/null
   export DATABASE_URL=postgres://postgres@127.0.0.1:5432/onestop_bench
-  export CONN_MAX_AGE=60
+  export ONESTOP_DB_POOL=1 ONESTOP_DB_POOL_MAX=${POOL_MAX:-16}
 else
   rm -f var/bench.sqlite3*
   export DATABASE_URL=sqlite:///$(pwd)/var/bench.sqlite3

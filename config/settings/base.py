@@ -96,6 +96,14 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'onestop.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("ONESTOP_DB_POOL", False):
+    # A psycopg connection pool per process (production servers with many threads).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("ONESTOP_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("ONESTOP_DB_POOL_MAX", "20")),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
     # BEGIN so concurrent writers queue on busy_timeout instead of failing mid-transaction.

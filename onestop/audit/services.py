@@ -60,8 +60,10 @@ def audit_record(*, stream: str, action: str, obj: Any = None, object_type: str 
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    head, _ = AuditStream.objects.get_or_create(name=stream)
-    head = AuditStream.objects.select_for_update().get(pk=head.pk)
+    head = AuditStream.objects.select_for_update().filter(name=stream).first()
+    if head is None:
+        AuditStream.objects.bulk_create([AuditStream(name=stream)], ignore_conflicts=True)
+        head = AuditStream.objects.select_for_update().get(name=stream)
     created_at = clock.now()
     before_c, after_c = _canonical(before), _canonical(after)
     actor_name = getattr(actor, "username", "") if actor is not None else "system"

@@ -37,7 +37,6 @@ from .selectors import (
     counter_groups,
     estimate_for,
     routing_params,
-    ticket_position,
     waiting_for_groups,
 )
 
@@ -102,9 +101,12 @@ def _require(ticket: Ticket, *states: str) -> None:
 
 
 def _next_sequence(centre: Centre, day, prefix: str) -> int:
-    TicketSequence.objects.bulk_create([TicketSequence(centre=centre, day=day, prefix=prefix)],
-                                       ignore_conflicts=True)
-    seq = TicketSequence.objects.select_for_update().get(centre=centre, day=day, prefix=prefix)
+    """Lock the day's sequence row (created on first use) and take the next number."""
+    seq = TicketSequence.objects.select_for_update().filter(centre=centre, day=day, prefix=prefix).first()
+    if seq is None:
+        TicketSequence.objects.bulk_create([TicketSequence(centre=centre, day=day, prefix=prefix)],
+                                           ignore_conflicts=True)
+        seq = TicketSequence.objects.select_for_update().get(centre=centre, day=day, prefix=prefix)
     seq.last += 1
     TicketSequence.objects.filter(pk=seq.pk).update(last=seq.last)
     return seq.last
@@ -136,9 +138,17 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
             phone = normalise_phone(phone, centre.country.phone_region)
         except ValueError as exc:
             raise DomainError(str(exc), field="phone") from None
+    group = service.group
+    # The estimate is computed before the numbering lock is taken, so the lock is held only
+    # for the insert and the audit row (the citizens ahead are counted a moment earlier;
+    # the phone page and the board refresh the estimate as the queue moves).
+    ahead = Ticket.objects.filter(centre=centre, group=group, status=Status.WAITING).count()
+    if priority_group is not None:
+        ahead = Ticket.objects.filter(centre=centre, group=group, status=Status.WAITING,
+                                      priority_group__isnull=False).count()
+    estimate = estimate_for(centre, group, ahead)
     now = clock.now()
     day = clock.local_today(centre.time_zone)
-    group = service.group
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -148,12 +158,9 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
                     number=f"{group.prefix}{sequence:03d}", service=service, group=group, source=source,
                     priority_group=priority_group, phone=phone, language=language or centre.country.default_language,
                     issued_at=now, fairness_at=now, booked_start=booked_start,
+                    estimate_mean=estimate.mean if estimate else None,
+                    estimate_p95=estimate.p95 if estimate else None,
                 )
-                ahead = ticket_position(ticket)
-                estimate = estimate_for(centre, group, ahead)
-                if estimate is not None:
-                    ticket.estimate_mean, ticket.estimate_p95 = estimate.mean, estimate.p95
-                    Ticket.objects.filter(pk=ticket.pk).update(estimate_mean=estimate.mean, estimate_p95=estimate.p95)
                 _audit(ticket, "ticket.issued", actor, after={**_snapshot(ticket), "source": source,
                                                               "priority": getattr(priority_group, "code", None)})
                 events.after_commit_ticket_issued(ticket)

@@ -45,7 +45,8 @@ class Command(BaseCommand):
                 if options["check"]:
                     if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
                         problems.append(f"{mo}: not compiled or older than {po.name}")
-                    untranslated = [m.id for m in catalog if m.id and not m.string and code != "en"]
+                    untranslated = [m.id for m in catalog if m.id and code != "en" and (
+                        not all(m.string) if isinstance(m.string, tuple | list) else not m.string)]
                     if untranslated:
                         problems.append(f"{po}: {len(untranslated)} untranslated messages, first: {untranslated[0]!r}")
                     continue
