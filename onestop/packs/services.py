@@ -192,6 +192,15 @@ def _load(data: dict[str, Any], actor) -> LoadResult:
                      after={"changes": len(result.changes), "summary": result.changes[:200]})
     if country.loaded_at is None or result.changes:
         Country.objects.filter(pk=country.pk).update(loaded_at=now)
+
+    def forget_cached_country() -> None:
+        from django.core.cache import cache
+
+        from onestop.web.selectors import country_cache_key
+
+        cache.delete(country_cache_key())
+
+    transaction.on_commit(forget_cached_country)
     return result
 
 

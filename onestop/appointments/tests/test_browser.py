@@ -143,3 +143,15 @@ def test_book_in_the_portal_check_in_at_the_kiosk_and_be_called_first(
         called = ticket_call_next(counter=counter, operator=operator)
         assert called is not None and called.pk == ticket.pk
         assert all(w.issued_at < ticket.issued_at for w in walk_ins)
+    _settle_board_pushes()
+
+
+def _settle_board_pushes() -> None:
+    """Let the queue's trailing board pushes (timer threads) finish while the database is here.
+
+    Otherwise they run during a later test and hold a connection to the test database.
+    """
+    from onestop.queueing import events
+
+    for timer in list(getattr(events, "_pending", {}).values()):
+        timer.join(timeout=5)
