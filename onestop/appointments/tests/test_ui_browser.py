@@ -144,6 +144,21 @@ def test_book_in_the_portal_check_in_at_the_kiosk_and_be_called_first(
         assert called is not None and called.pk == ticket.pk
         assert all(w.issued_at < ticket.issued_at for w in walk_ins)
     _settle_board_pushes()
+    page.context.close()  # drop the browser's keep-alive connections to the live server
+    _checkpoint_sqlite()
+
+
+def _checkpoint_sqlite() -> None:
+    """Fold the SQLite write-ahead log back into the database file (no-op elsewhere).
+
+    Tests later in the session copy the database file; the live server's threads must not
+    leave the newest pages only in the -wal file.
+    """
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _settle_board_pushes() -> None:
