@@ -55,9 +55,8 @@ def frozen():
 
 def known_code(phone: str, code: str = "123456", purpose: str = "booking") -> str:
     """A fresh one-time code with a known value for ``phone`` (the SMS step done beforehand)."""
-    from django.contrib.auth.hashers import make_password
-
     from onestop.accounts.models import PhoneCode
+    from onestop.accounts.otp import _digest
     from onestop.core import clock
 
     now = clock.now()
@@ -65,7 +64,7 @@ def known_code(phone: str, code: str = "123456", purpose: str = "booking") -> st
     PhoneCode.objects.create(
         phone=phone,
         purpose=purpose,
-        code_hash=make_password(code),
+        code_hash=_digest(phone, purpose, code),
         created_at=now,
         expires_at=now + timedelta(minutes=5),
     )

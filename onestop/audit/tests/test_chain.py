@@ -125,21 +125,21 @@ def test_verify_cli_on_a_tampered_copy_of_a_database(tmp_path):
     """`onestop audit verify` passes on a database and fails on a tampered copy (SQLite files)."""
     if connection.vendor != "sqlite":
         pytest.skip("copies a SQLite file")
-    import shutil
-
     from django.conf import settings
 
+    import sqlite3
+
     _record(3)
-    connection.close()
     source = settings.DATABASES["default"]["NAME"]
     copy = tmp_path / "copy.sqlite3"
-    shutil.copy(source, copy)
+    # SQLite's backup API copies a consistent snapshot, WAL included, without disturbing
+    # the live test database.
+    with sqlite3.connect(source) as live, sqlite3.connect(copy) as target:
+        live.backup(target)
     env_ok = {"DATABASE_URL": f"sqlite:///{copy}", "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([sys.executable, "manage.py", "audit", "verify"], env=env_ok, capture_output=True,
                         text=True, check=False)
     assert ok.returncode == 0, ok.stderr
-    import sqlite3
-
     raw = sqlite3.connect(copy)
     raw.execute("UPDATE audit_auditevent SET action = 'forged' WHERE seq = 2")
     raw.commit()
