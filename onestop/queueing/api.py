@@ -32,6 +32,8 @@ class CentreSerializer(serializers.ModelSerializer):
 
 
 class CounterSerializer(serializers.ModelSerializer):
+    # declared, so the schema does not depend on the database's integer range
+    number = serializers.IntegerField(min_value=1, max_value=9999, read_only=True)
     groups = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
 
