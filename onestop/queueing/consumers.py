@@ -40,6 +40,10 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     async def board_update(self, event):
         await self.send_json({"type": "update", "snapshot": event["snapshot"], "call": event.get("call")})
 
+    async def board_call(self, event):
+        """A call, pushed at once with the last calls; queue figures follow in an update."""
+        await self.send_json({"type": "call", "call": event["call"], "calls": event["calls"]})
+
 
 class TicketConsumer(AsyncJsonWebsocketConsumer):
     """``/ws/ticket/<token>/``: this ticket's status, position and estimate, on every change."""
@@ -72,4 +76,7 @@ class TicketConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def board_update(self, event):
+        await self.send_json(await database_sync_to_async(self._state)())
+
+    async def board_call(self, event):
         await self.send_json(await database_sync_to_async(self._state)())

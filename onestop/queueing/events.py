@@ -88,6 +88,19 @@ def after_commit_ticket_issued(ticket) -> None:
     del ticket_id
 
 
+def push_call(centre_id: int, call: dict) -> None:
+    """A call is announced at once with the last calls; queue figures follow coalesced."""
+    from .models import Status, Ticket
+
+    calls = (Ticket.objects.filter(centre_id=centre_id, status__in=[Status.CALLED, Status.SERVING, Status.DONE],
+                                   called_at__isnull=False)
+             .select_related("counter").order_by("-called_at", "-pk")[:8])
+    _send(centre_id, {"type": "board.call", "call": call, "calls": [
+        {"id": t.pk, "number": t.number, "counter": t.counter.number if t.counter else None, "status": t.status,
+         "called_at": t.called_at.isoformat(), "recalls": t.recalls} for t in calls]})
+    push_coalesced(centre_id)
+
+
 def after_commit_ticket_called(ticket) -> None:
     call = {"id": ticket.pk, "number": ticket.number, "counter": ticket.counter.number if ticket.counter else None,
             "zone": ticket.counter.zone if ticket.counter else "", "recalls": ticket.recalls}
@@ -95,7 +108,7 @@ def after_commit_ticket_called(ticket) -> None:
         _enqueue_sms(ticket, "ticket_called")
     _notify_ahead(ticket)
     centre_id = ticket.centre_id
-    transaction.on_commit(lambda: push_snapshot(centre_id, call))
+    transaction.on_commit(lambda: push_call(centre_id, call))
 
 
 def after_commit_ticket_finished(ticket) -> None:

@@ -40,16 +40,31 @@ def counter_groups(counter: Counter) -> dict[str, int]:
 TRANSFER_HEAD_START = 10_000.0  # minutes: a ticket transferred to a counter is that counter's next
 
 
+REGULAR_WINDOW = 50  # oldest regular tickets per group handed to the routing policy
+
+
 def waiting_for_groups(centre: Centre, group_codes, target_counter: Counter | None = None) -> list[WaitingTicket]:
-    """Waiting tickets of ``group_codes`` as routing values.
+    """Waiting tickets of ``group_codes`` that the routing policy needs to choose from.
+
+    Every priority, booked or transferred ticket, and the ``REGULAR_WINDOW`` oldest regular
+    tickets of each group: the policy only ever calls the oldest regular ticket of a group
+    (bounded overtaking saturates the oldest first), so younger ones cannot be chosen and
+    need not be read. This keeps call-next cheap when hundreds wait.
 
     Tickets transferred to one particular counter are invisible to the others, and at that
     counter they come first (their fairness time is moved back by a large head start).
     """
-    rows = (Ticket.objects.filter(centre=centre, status=Status.WAITING, group__code__in=list(group_codes))
-            .filter(Q(target_counter__isnull=True) | Q(target_counter=target_counter))
-            .values_list("pk", "group__code", "fairness_at", "priority_group_id", "booked_start", "overtaken",
-                         "target_counter_id"))
+    fields = ("pk", "group__code", "fairness_at", "priority_group_id", "booked_start", "overtaken",
+              "target_counter_id")
+    base = (Ticket.objects.filter(centre=centre, status=Status.WAITING, group__code__in=list(group_codes))
+            .filter(Q(target_counter__isnull=True) | Q(target_counter=target_counter)))
+    special = base.filter(Q(priority_group__isnull=False) | Q(booked_start__isnull=False)
+                          | Q(target_counter__isnull=False))
+    rows = list(special.values_list(*fields))
+    for code in group_codes:
+        rows += list(base.filter(group__code=code, priority_group__isnull=True, booked_start__isnull=True,
+                                 target_counter__isnull=True)
+                     .order_by("fairness_at", "pk").values_list(*fields)[:REGULAR_WINDOW])
     out = []
     for pk, code, fairness, priority, booked, overtaken, target in rows:
         out.append(WaitingTicket(

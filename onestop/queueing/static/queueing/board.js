@@ -164,11 +164,18 @@
 
   /* ---------------------------------------------------------------- messages */
   function onMessage(message) {
-    if (!message || !message.snapshot) return;
+    if (!message) return;
+    if (message.type === "call") {
+      /* a call arrives at once with the last calls; queue figures follow in an update */
+      renderCalls(message.calls || []);
+    } else if (message.snapshot) {
+      renderCalls(message.snapshot.calls || []);
+      renderGroups(message.snapshot.groups || []);
+    } else {
+      return;
+    }
     const call = message.call && (!zone || message.call.zone === zone || inZone(message.call.counter))
       ? message.call : null;
-    renderCalls(message.snapshot.calls || []);
-    renderGroups(message.snapshot.groups || []);
     if (!call) return;
     const row = callsBody.querySelector('tr[data-id="' + call.id + '"]');
     const spoken = announce(call, row);
