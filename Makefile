@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 PACK ?= az
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
 .PHONY: demo test install install-test catalogues lint schema clean-demo
 
@@ -40,8 +39,10 @@ demo: $(VENV)/.installed catalogues
 
 ## make test: install test dependencies and run the whole suite (DATABASE_URL selects the database).
 test: $(VENV)/.installed-test catalogues
-	$(PY) manage.py makemigrations --check --dry-run > /dev/null || (echo "models changed without a migration" && exit 1)
-	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	mkdir -p var
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run > /dev/null \
+	  || (echo "models changed without a migration" && exit 1)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating as a failure"; exit 1; fi; exit $$rc
 
 lint: $(VENV)/.installed-test
