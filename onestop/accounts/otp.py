@@ -7,12 +7,12 @@ a salted hash; the code itself appears in the SMS text and nowhere else (never i
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
-import hashlib
-import hmac
 from django.db import transaction
 from django.utils.translation import gettext as _
 

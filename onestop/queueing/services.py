@@ -16,6 +16,7 @@ Concurrency:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
@@ -229,6 +230,9 @@ def counter_break(*, counter: Counter, operator, reason: str) -> CounterState:
 
 # --------------------------------------------------------------------------- call next
 
+CALL_RETRY_ROUNDS = 50
+CALL_RETRY_PAUSE = 0.01  # seconds
+
 
 def ticket_call_next(*, counter: Counter, operator) -> Ticket | None:
     """Call the next citizen to ``counter``; ``None`` when nobody waits for its groups."""
@@ -248,12 +252,29 @@ def ticket_call_next(*, counter: Counter, operator) -> Ticket | None:
                                code="busy")
         waiting = waiting_for_groups(centre, groups.keys(), counter)
         skipped: set[int] = set()
+        rounds = 0
         now = clock.now()
         now_min = now.timestamp() / 60.0
         while True:
             pool = [w for w in waiting if w.id not in skipped]
             choice = choose_next(pool, groups, now_min, params)
             if choice is None:
+                # Every candidate read was taken or held by other counters meanwhile. Read
+                # again (only a window of the oldest tickets is read at a time). If only
+                # tickets held by other counters' open transactions remain, give those a
+                # moment to commit and look again, rather than turn the operator away
+                # while citizens are still waiting (never waiting on a row lock itself,
+                # so two counters cannot deadlock).
+                fresh_all = waiting_for_groups(centre, groups.keys(), counter)
+                fresh = [w for w in fresh_all if w.id not in skipped]
+                if fresh:
+                    waiting = fresh
+                    continue
+                if fresh_all and rounds < CALL_RETRY_ROUNDS:
+                    rounds += 1
+                    time.sleep(CALL_RETRY_PAUSE)
+                    skipped, waiting = set(), fresh_all
+                    continue
                 return None
             qs = Ticket.objects.filter(pk=choice.id, status=Status.WAITING)
             if connection.features.has_select_for_update_skip_locked:

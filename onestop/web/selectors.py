@@ -9,7 +9,6 @@ from django.db.models import Q, QuerySet
 from onestop.catalogue.models import Service
 from onestop.packs.models import Country
 
-
 COUNTRY_CACHE_SECONDS = 30
 
 

@@ -125,9 +125,9 @@ def test_verify_cli_on_a_tampered_copy_of_a_database(tmp_path):
     """`onestop audit verify` passes on a database and fails on a tampered copy (SQLite files)."""
     if connection.vendor != "sqlite":
         pytest.skip("copies a SQLite file")
-    from django.conf import settings
-
     import sqlite3
+
+    from django.conf import settings
 
     _record(3)
     source = settings.DATABASES["default"]["NAME"]
