@@ -31,7 +31,7 @@ catalogues: $(VENV)/.installed
 demo: $(VENV)/.installed catalogues
 	mkdir -p var
 	ONESTOP_DEMO=1 ONESTOP_PACK=$(PACK) $(PY) manage.py migrate --noinput
-	ONESTOP_DEMO=1 ONESTOP_PACK=$(PACK) $(PY) manage.py demo --pack $(PACK)
+	ONESTOP_DEMO=1 ONESTOP_PACK=$(PACK) $(PY) manage.py demo --pack $(PACK) --port $(PORT)
 	ONESTOP_DEMO=1 ONESTOP_PACK=$(PACK) sh -c '\
 	  $(VENV)/bin/onestop scheduler & sched=$$!; \
 	  trap "kill $$sched 2>/dev/null" EXIT INT TERM; \

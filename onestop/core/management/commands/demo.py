@@ -44,6 +44,9 @@ def create_demo_accounts(country) -> list[str]:
                     continue
                 op, created = _account(f"op.{centre.code}.{counter.number}", Role.OPERATOR)
                 op.centres.add(centre)
+                if op.counter_id is None:
+                    op.counter = counter  # an operator works at their own counter
+                    op.save(update_fields=["counter"])
                 made += [op.username] if created else []
         for agency in Agency.objects.filter(country=country, archived_at__isnull=True):
             officer, created = _account(f"officer.{agency.code}", Role.OFFICER)
