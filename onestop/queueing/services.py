@@ -314,6 +314,19 @@ def _free_counter(ticket: Ticket) -> None:
     CounterState.objects.filter(counter_id=ticket.counter_id, current=ticket).update(current=None)
 
 
+def _apply(ticket: Ticket, operator, action: str, *, free_counter: bool = False, **changes) -> Ticket:
+    """Write a transition on a locked, checked ticket: fields, counter, audit, board push."""
+    before = _snapshot(ticket)
+    if free_counter:
+        _free_counter(ticket)
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.save(update_fields=list(changes))
+    _audit(ticket, action, operator, before, _snapshot(ticket))
+    events.after_commit_queue_changed(ticket.centre)
+    return ticket
+
+
 def ticket_recall(*, ticket: Ticket, operator) -> Ticket:
     with transaction.atomic():
         ticket = _counter_ticket(ticket, operator, Status.CALLED)
@@ -335,41 +348,22 @@ def ticket_no_show(*, ticket: Ticket, operator) -> Ticket:
             raise Conflict(
                 _("Wait %(seconds)s more seconds for the citizen, or recall the ticket.")
                 % {"seconds": int(timeout - waited) + 1}, code="too_early")
-        before = _snapshot(ticket)
-        ticket.status = Status.NO_SHOW
-        ticket.finished_at = clock.now()
-        ticket.save(update_fields=["status", "finished_at"])
-        _free_counter(ticket)
-        _audit(ticket, "ticket.no_show", operator, before, _snapshot(ticket))
-        events.after_commit_queue_changed(ticket.centre)
-    return ticket
+        return _apply(ticket, operator, "ticket.no_show", free_counter=True, status=Status.NO_SHOW,
+                      finished_at=clock.now())
 
 
 def ticket_requeue(*, ticket: Ticket, operator) -> Ticket:
     """A called citizen who did not come is put back to waiting with their place (recall back)."""
     with transaction.atomic():
         ticket = _counter_ticket(ticket, operator, Status.CALLED)
-        before = _snapshot(ticket)
-        ticket.status = Status.WAITING
-        _free_counter(ticket)
-        ticket.counter = None
-        ticket.called_at = None
-        ticket.save(update_fields=["status", "counter", "called_at"])
-        _audit(ticket, "ticket.requeued", operator, before, _snapshot(ticket))
-        events.after_commit_queue_changed(ticket.centre)
-    return ticket
+        return _apply(ticket, operator, "ticket.requeued", free_counter=True, status=Status.WAITING,
+                      counter=None, called_at=None)
 
 
 def ticket_start(*, ticket: Ticket, operator) -> Ticket:
     with transaction.atomic():
         ticket = _counter_ticket(ticket, operator, Status.CALLED)
-        before = _snapshot(ticket)
-        ticket.status = Status.SERVING
-        ticket.started_at = clock.now()
-        ticket.save(update_fields=["status", "started_at"])
-        _audit(ticket, "ticket.started", operator, before, _snapshot(ticket))
-        events.after_commit_queue_changed(ticket.centre)
-    return ticket
+        return _apply(ticket, operator, "ticket.started", status=Status.SERVING, started_at=clock.now())
 
 
 def ticket_finish(*, ticket: Ticket, operator, services: Iterable[Service] = ()) -> Ticket:
@@ -434,13 +428,7 @@ def ticket_park(*, ticket: Ticket, operator) -> Ticket:
     """The citizen steps aside (to fill in a form); the counter is free meanwhile."""
     with transaction.atomic():
         ticket = _counter_ticket(ticket, operator, Status.CALLED, Status.SERVING)
-        before = _snapshot(ticket)
-        ticket.status = Status.PARKED
-        ticket.save(update_fields=["status"])
-        _free_counter(ticket)
-        _audit(ticket, "ticket.parked", operator, before, _snapshot(ticket))
-        events.after_commit_queue_changed(ticket.centre)
-    return ticket
+        return _apply(ticket, operator, "ticket.parked", free_counter=True, status=Status.PARKED)
 
 
 def ticket_return(*, ticket: Ticket, operator) -> Ticket:
