@@ -3,6 +3,7 @@
     .venv/bin/python bench/planning/evaluate.py                    # 5 scenarios
     .venv/bin/python bench/planning/evaluate.py --with-patience    # + variants with walk-aways
     .venv/bin/python bench/planning/evaluate.py --train-days 40 --test-days 100 --seed 7
+    .venv/bin/python bench/planning/evaluate.py stationary lognormal swing --oracle 400
 
 See ``onestop/planning/evaluation.py`` for the predictors and the scoring.
 """
@@ -39,6 +40,14 @@ def main() -> None:
         action="store_true",
         help="also run lognormal, swing and lunch with 30-minute exponential patience",
     )
+    parser.add_argument(
+        "--oracle",
+        type=int,
+        default=0,
+        metavar="SAMPLES",
+        help="add the Monte Carlo conditional-mean bound (one group, constant counters, "
+        "no walk-aways) with this many draws per citizen",
+    )
     args = parser.parse_args()
     table = scenarios()
     names = args.scenarios or list(table)
@@ -52,7 +61,14 @@ def main() -> None:
     t0 = time.perf_counter()
     for scenario in chosen:
         results.append(
-            evaluate_scenario(scenario, args.train_days, args.test_days, args.seed, args.workers)
+            evaluate_scenario(
+                scenario,
+                args.train_days,
+                args.test_days,
+                args.seed,
+                args.workers,
+                oracle_samples=args.oracle,
+            )
         )
     print(
         f"# Wait-predictor evaluation ({args.train_days} training days, "

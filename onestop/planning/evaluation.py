@@ -1,10 +1,11 @@
 """Wait-predictor evaluation on simulated days.
 
-For each scenario some *training* days are simulated first; the service rate and the
-walk-away rate are learned from them with
-:func:`onestop.queueing.estimate.learned_service_rate` and
+For each scenario some *training* days are simulated first; the service rate, the
+service-time coefficient of variation and the walk-away rate are learned from them with
+:func:`onestop.queueing.estimate.learned_service_rate`,
+:func:`~onestop.queueing.estimate.learned_service_cv` and
 :func:`~onestop.queueing.estimate.learned_abandon_rate` (what a live centre learns from
-its history). *Test* days are then simulated with those learned rates announced to
+its history). *Test* days are then simulated with those learned values announced to
 every citizen, and each predictor is scored against the waits citizens actually had.
 
 Predictors of the mean wait of a walk-in who finds every counter of the group busy
@@ -17,9 +18,17 @@ Predictors of the mean wait of a walk-in who finds every counter of the group bu
 * ``QL_m`` – :func:`~onestop.queueing.estimate.estimate_wait` with the learned walk-away
   rate (queue length with walk-aways);
 * ``default`` – :func:`~onestop.queueing.estimate.estimate_wait_roster` with the roster
-  from now on and the learned rates: the estimate the centre announces;
+  from now on, the learned rates and the learned service cv: the estimate the centre
+  announces;
 * ``learned`` – least squares on the training days over the features
   ``(1, QL_m, default, HOL, LES)``.
+
+With ``oracle_samples > 0`` (the bench's ``--oracle``), scenarios with one group, a
+constant roster and nobody walking away also get an ``oracle`` row: the exact
+conditional mean wait given everything the queue can know at the arrival – the number
+ahead, the elapsed service times of the citizens in service, and the *true* service-time
+law – by Monte Carlo (:func:`oracle_means`). No predictor built on that information can
+have a lower RMSE (beyond Monte Carlo noise), so it bounds what the default could gain.
 
 Scores: RMSE and mean absolute error over served citizens who had to wait (the actual
 wait of a walk-away is censored), their relative gain over QL and LES, and for the
@@ -34,6 +43,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from onestop.planning.simulator import (
     CounterSpec,
@@ -48,6 +58,7 @@ from onestop.queueing.estimate import (
     estimate_wait,
     estimate_wait_roster,
     learned_abandon_rate,
+    learned_service_cv,
     learned_service_rate,
 )
 
@@ -58,6 +69,7 @@ __all__ = [
     "evaluate_scenario",
     "format_report",
     "learn_rates",
+    "oracle_means",
     "scenarios",
     "with_patience",
 ]
@@ -153,9 +165,11 @@ def with_patience(scenario: Scenario, patience: float = 30.0) -> Scenario:
     )
 
 
-def learn_rates(config: SimConfig, days: Sequence[DayResult]) -> dict[str, tuple[float, float]]:
-    """Service and walk-away rates per group learned from the records of ``days``."""
-    out: dict[str, tuple[float, float]] = {}
+def learn_rates(
+    config: SimConfig, days: Sequence[DayResult]
+) -> dict[str, tuple[float, float, float]]:
+    """``(service rate, walk-away rate, service cv)`` per group learned from ``days``."""
+    out: dict[str, tuple[float, float, float]] = {}
     for gi, g in enumerate(config.groups):
         durations: list[np.ndarray] = []
         abandoned = 0
@@ -172,12 +186,18 @@ def learn_rates(config: SimConfig, days: Sequence[DayResult]) -> dict[str, tuple
         all_durations = np.concatenate(durations) if durations else np.zeros(0)
         mu = learned_service_rate(all_durations.tolist(), g.service_mean)
         theta = learned_abandon_rate(abandoned, exposure)
-        out[g.code] = (mu, theta)
+        out[g.code] = (mu, theta, learned_service_cv(all_durations.tolist()))
     return out
 
 
+def _delayed(day: DayResult) -> np.ndarray:
+    """Walk-ins who found no free counter of their group (announced a non-zero wait)."""
+    r = day.records
+    return ~r["booked"] & (r["est_mean"] > 0)
+
+
 def _features(
-    day: DayResult, rates: Mapping[str, tuple[float, float]]
+    day: DayResult, rates: Mapping[str, tuple[float, float, float]]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Predictions (mean and P95) for delayed walk-ins of a day, their waits, and a mask.
 
@@ -186,7 +206,7 @@ def _features(
     """
     config = day.config
     r = day.records
-    delayed = ~r["booked"] & (r["est_mean"] > 0)
+    delayed = _delayed(day)
     times, counts = walk_in_roster(config)
     idx = np.nonzero(delayed)[0]
     group = r["group"][idx]
@@ -196,6 +216,7 @@ def _features(
     codes = [g.code for g in config.groups]
     mu = np.array([rates[codes[g]][0] for g in group])
     theta = np.array([rates[codes[g]][1] for g in group])
+    cv = np.array([rates[codes[g]][2] for g in group])
     means: dict[str, np.ndarray] = {}
     p95s: dict[str, np.ndarray] = {}
     means["LES"] = np.nan_to_num(r["les"][idx], nan=0.0)
@@ -213,7 +234,7 @@ def _features(
         ql_p95[k] = estimate_wait(a, n, m, 0.0).p95
         g = int(group[k])
         roster = roster_from(times[g], counts[g], float(issued[k]))
-        dest = estimate_wait_roster(a, roster, m, th)
+        dest = estimate_wait_roster(a, roster, m, th, service_cv=float(cv[k]))
         d_mean[k], d_p95[k] = dest.mean, dest.p95
     means["QL_m"] = ql_m
     means["default"] = d_mean
@@ -221,6 +242,69 @@ def _features(
     p95s["QL_m"] = ql_m_p95
     p95s["default"] = d_p95
     return means, p95s, r["wait"][idx], r["served"][idx]
+
+
+def _residual_sampler(group: GroupSpec) -> Any:
+    """``(elapsed, rng, size) -> residual service times`` of services already ``elapsed`` long."""
+    mean = group.service_mean
+    if group.service_dist == "exponential":
+        return lambda elapsed, rng, size: rng.exponential(mean, (size, elapsed.size))
+    sigma = math.sqrt(math.log1p(group.service_cv**2))
+    law = stats.lognorm(sigma, scale=mean * math.exp(-(sigma**2) / 2))
+
+    def sample(elapsed: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+        done = law.cdf(elapsed)  # S | S > e by inversion of the distribution function
+        u = done + (1.0 - done) * rng.random((size, elapsed.size))
+        return np.maximum(law.ppf(u) - elapsed, 0.0)
+
+    return sample
+
+
+def _service_sampler(group: GroupSpec) -> Any:
+    mean = group.service_mean
+    if group.service_dist == "exponential":
+        return lambda rng, size: rng.exponential(mean, size)
+    sigma = math.sqrt(math.log1p(group.service_cv**2))
+    return lambda rng, size: rng.lognormal(math.log(mean) - sigma**2 / 2, sigma, size)
+
+
+def oracle_eligible(config: SimConfig) -> bool:
+    """One group, one constant step of counters, nobody walks away, no bookings."""
+    times, _ = walk_in_roster(config)
+    return (
+        len(config.groups) == 1
+        and config.groups[0].patience_mean is None
+        and config.bookings is None
+        and len(times[0]) == 1
+    )
+
+
+def oracle_means(day: DayResult, samples: int = 400, seed: int = 0) -> np.ndarray:
+    """Conditional mean wait of each delayed walk-in given the state at arrival (Monte Carlo).
+
+    For a day of an :func:`oracle_eligible` configuration: the citizens in service finish
+    after residual times drawn from the true service law given their elapsed times, then
+    every counter keeps serving the queue first come first served; the citizen is called
+    at the ``ahead + 1``-th completion. ``samples`` draws per citizen.
+    """
+    config = day.config
+    group = config.groups[0]
+    residual = _residual_sampler(group)
+    service = _service_sampler(group)
+    rng = np.random.default_rng(seed)
+    r = day.records
+    idx = np.nonzero(~r["booked"] & (r["est_mean"] > 0))[0]
+    out = np.empty(idx.size)
+    rows = np.arange(samples)
+    for k, i in enumerate(idx):
+        elapsed = r["elapsed"][i]
+        elapsed = elapsed[~np.isnan(elapsed)]
+        free = residual(elapsed, rng, samples)
+        for _ in range(int(r["ahead"][i])):
+            first = np.argmin(free, axis=1)
+            free[rows, first] += service(rng, samples)
+        out[k] = float(free.min(axis=1).mean())
+    return out
 
 
 def _design(means: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -233,7 +317,7 @@ def _design(means: Mapping[str, np.ndarray]) -> np.ndarray:
 def evaluate_days(
     train: Sequence[DayResult],
     test: Sequence[DayResult],
-    rates: Mapping[str, tuple[float, float]],
+    rates: Mapping[str, tuple[float, float, float]],
 ) -> dict[str, Any]:
     """Score every predictor on the ``test`` days (the learned one is fitted on ``train``)."""
     tr = [_features(d, rates) for d in train]
@@ -287,6 +371,7 @@ def evaluate_scenario(
     test_days: int = 40,
     seed: int = 0,
     workers: int | None = None,
+    oracle_samples: int = 0,
 ) -> dict[str, Any]:
     """Simulate, learn, announce and score one scenario; see the module documentation.
 
@@ -299,7 +384,11 @@ def evaluate_scenario(
     train_seed, test_seed = (int(s.generate_state(1)[0]) for s in ss.spawn(2))
     train = simulate_days(scenario.config, train_days, train_seed, workers)
     rates = learn_rates(scenario.config, train)
-    announced = replace(scenario.config, announce_rates=rates)
+    announced = replace(
+        scenario.config,
+        announce_rates={k: (v[0], v[1]) for k, v in rates.items()},
+        announce_cv={k: v[2] for k, v in rates.items()},
+    )
     test = simulate_days(announced, test_days, test_seed, workers)
     out = evaluate_days(train, test, rates)
     # The simulator's own announcements are the default predictor.
@@ -308,6 +397,21 @@ def evaluate_scenario(
     recomputed = _features(test[0], rates)[0]["default"]
     out["announced_matches_default"] = bool(np.allclose(recorded, recomputed, rtol=1e-9, atol=1e-9))
     rows = out["rows"]
+    if oracle_samples > 0 and oracle_eligible(scenario.config):
+        pred = np.concatenate([oracle_means(d, oracle_samples, seed) for d in test])
+        served = np.concatenate([d.records["served"][_delayed(d)] for d in test])
+        actual = np.concatenate([d.records["wait"][_delayed(d)] for d in test])
+        err = pred[served] - actual[served]
+        rmse = float(np.sqrt(np.mean(err**2)))
+        rows["oracle"] = {
+            "rmse": rmse,
+            "mae": float(np.mean(np.abs(err))),
+            "bias": float(np.mean(err)),
+            "p95_exceeded": math.nan,
+            "p95_exceeded_all": math.nan,
+            "gain_vs_QL": 1.0 - rmse / rows["QL"]["rmse"],
+            "gain_vs_LES": 1.0 - rmse / rows["LES"]["rmse"],
+        }
     best = min(rows[k]["rmse"] for k in ("LES", "HOL", "QL", "QL_m"))
     d = rows["default"]
     if scenario.stationary:
@@ -333,7 +437,9 @@ def format_report(results: Sequence[Mapping[str, Any]]) -> str:
     for res in results:
         lines.append(f"### {res['scenario']}: {res['description']}")
         lines.append("")
-        rates = ", ".join(f"{k}: mu={v[0]:.4f}, theta={v[1]:.4f}" for k, v in res["rates"].items())
+        rates = ", ".join(
+            f"{k}: mu={v[0]:.4f}, theta={v[1]:.4f}, cv={v[2]:.3f}" for k, v in res["rates"].items()
+        )
         lines.append(
             f"{res['citizens']} served citizens who waited; mean wait {res['mean_wait']:.2f} min; "
             f"learned rates {rates}"

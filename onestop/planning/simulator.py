@@ -220,6 +220,7 @@ class SimConfig:
     warmup: float = 0.0
     drain: bool = True
     announce_rates: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    announce_cv: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -250,6 +251,16 @@ class SimConfig:
         theta = 0.0 if group.patience_mean is None else 1.0 / group.patience_mean
         return 1.0 / group.service_mean, theta
 
+    def service_cv(self, code: str) -> float:
+        """Service-time coefficient of variation used for the announced estimates of a group.
+
+        ``announce_cv`` when given, else the group's own (1 for exponential services).
+        """
+        if code in self.announce_cv:
+            return float(self.announce_cv[code])
+        group = next(g for g in self.groups if g.code == code)
+        return 1.0 if group.service_dist == "exponential" else float(group.service_cv)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SimConfig:
         """Build from plain JSON-like data.
@@ -259,7 +270,8 @@ class SimConfig:
         "counters": [{"name"?, "count"?, "groups": {code: level}, "shifts"?, "breaks"?,
         "booking_blocks"?}, ...], "period_minutes"?, "routing"?: {...RoutingParams},
         "bookings"?: {...BookingSpec}, "booking_policy"?: {...BookingPolicy},
-        "warmup"?, "drain"?, "announce_rates"?: {code: [mu, theta]}}``.
+        "warmup"?, "drain"?, "announce_rates"?: {code: [mu, theta]},
+        "announce_cv"?: {code: cv}}``.
         A counter entry with ``"count": n`` stands for ``n`` identical counters.
         """
         groups = tuple(
@@ -289,6 +301,7 @@ class SimConfig:
             announce_rates={
                 k: (float(v[0]), float(v[1])) for k, v in data.get("announce_rates", {}).items()
             },
+            announce_cv={k: float(v) for k, v in data.get("announce_cv", {}).items()},
         )
 
 
@@ -366,7 +379,10 @@ class DayResult:
     bookings), ``ahead`` (tickets ahead in the group, or priority tickets ahead for a
     priority citizen), ``servers`` (counters of the group on the roster at arrival),
     ``hol`` (head-of-line wait in the group at arrival, NaN if empty), ``les`` (wait of
-    the last citizen of the group who entered service, NaN if none yet).
+    the last citizen of the group who entered service, NaN if none yet), ``elapsed``
+    (two-dimensional: for a walk-in who found no free counter, how long the citizens in
+    service at the group's counters had been served at that moment, one column per
+    counter, NaN-padded; all NaN for everybody else).
 
     ``counters`` holds per-counter arrays ``busy`` and ``idle`` (minutes) and
     ``idle_no_show`` (idle minutes inside slots whose bookings all failed to come).
@@ -582,6 +598,7 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
     servers_l = [-1] * n
     hol_l = [math.nan] * n
     les_l = [math.nan] * n
+    elapsed_l: dict[int, list[float]] = {}
 
     # ---- slots: which citizens belong to each (for release and no-show accounting)
     slots = pop["slots"]
@@ -642,6 +659,7 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
     area = 0.0
     last_t = 0.0
     rates = [config.rates(code) for code in codes]
+    cvs = [config.service_cv(code) for code in codes]
 
     def set_idle(ci: int, t: float) -> None:
         if c_idle_since[ci] is None:
@@ -783,8 +801,11 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
             est_mean[i] = 0.0
             est_p95[i] = 0.0
             return
+        elapsed_l[i] = [t - start[c_busy[ci]] for ci in by_group[gi] if c_busy[ci] >= 0]
         mu, theta = rates[gi]
-        est = estimate_wait_roster(ahead, roster_from(r_times[gi], r_counts[gi], t), mu, theta)
+        est = estimate_wait_roster(
+            ahead, roster_from(r_times[gi], r_counts[gi], t), mu, theta, service_cv=cvs[gi]
+        )
         est_mean[i] = est.mean
         est_p95[i] = est.p95
 
@@ -866,6 +887,10 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
     kept_a = np.array(kept, dtype=bool)
     wait[served & kept_a] = np.maximum(wait[served & kept_a], 0.0)
     wait[abandoned] = end_a[abandoned] - ref[abandoned]
+    width = max((len(v) for v in by_group), default=0)
+    elapsed_a = np.full((n, width), np.nan)
+    for i, values in elapsed_l.items():
+        elapsed_a[i, : len(values)] = values
     records = {
         "arrival": arrival,
         "issued": issued,
@@ -887,6 +912,7 @@ def simulate(config: SimConfig, seed: int | np.random.SeedSequence = 0) -> DayRe
         "servers": np.array(servers_l, dtype=np.int64),
         "hol": np.array(hol_l),
         "les": np.array(les_l),
+        "elapsed": elapsed_a,
     }
     # Idle time inside slots none of whose bookings came.
     idle_ns = np.zeros(n_counters)

@@ -51,6 +51,23 @@ With a step function ``n(t)`` for the open counters the same model is a pure-dea
 
 If the last step of the roster has no counter open the citizen may never be called: the
 mean is ``inf``, and so is the P95 unless 95 % of the citizens are called before that step.
+
+Services less (or more) variable than exponential (``service_cv``)
+=================================================================
+
+:func:`estimate_wait_roster` takes the coefficient of variation ``cv`` of service times
+(default 1, the exponential model above, unchanged). Measured in the cumulative service
+intensity ``L``, the wait needs ``Lambda = L(W)`` with mean ``m + 1`` (one unit per call)
+and, in the two-moment approximation used here, variance ``1 + m cv^2``: the first call
+is the first of ``n`` busy counters to finish, close to exponential when several are busy
+(Palm-Khintchine), and each further call adds one service spread over the counters.
+``Lambda`` is taken as gamma with these two moments (shape ``(m + 1)^2 / (1 + m cv^2)``,
+scale ``(1 + m cv^2) / (m + 1)``), which is exactly Erlang(m + 1) for ``cv = 1``. With
+``theta = 0`` the roster formulas above hold with this gamma in place of the Erlang; with
+``theta > 0`` the exact exponential mean is kept and the exact exponential P95 is
+multiplied by ``q_cv / q_1``, the ratio of the 95 % quantiles of ``Lambda`` with and
+without the ``cv`` (what the ``cv`` does to the P95 with a constant roster and no
+walk-aways), and kept at or above the mean.
 """
 
 from __future__ import annotations
@@ -69,6 +86,7 @@ __all__ = [
     "estimate_wait",
     "estimate_wait_roster",
     "learned_abandon_rate",
+    "learned_service_cv",
     "learned_service_rate",
 ]
 
@@ -126,6 +144,13 @@ def _check_rates(service_rate: float, abandon_rate: float) -> tuple[float, float
     if not (math.isfinite(theta) and theta >= 0):
         raise ValueError(f"abandon_rate must be a finite number >= 0, got {abandon_rate!r}")
     return mu, theta
+
+
+def _check_cv(service_cv: float) -> float:
+    cv = float(service_cv)
+    if not (math.isfinite(cv) and cv >= 0):
+        raise ValueError(f"service_cv must be a finite number >= 0, got {service_cv!r}")
+    return cv
 
 
 # ------------------------------------------------------------------ constant counters
@@ -239,6 +264,8 @@ def estimate_wait_roster(
     roster: Sequence[tuple[float, int]],
     service_rate: float,
     abandon_rate: float = 0.0,
+    *,
+    service_cv: float = 1.0,
 ) -> WaitEstimate:
     """Wait of a citizen when the number of open counters changes over time.
 
@@ -251,6 +278,10 @@ def estimate_wait_roster(
             called then; only walk-aways move the queue).
         service_rate: ``mu``, services per minute per counter (> 0).
         abandon_rate: ``theta``, walk-aways per minute per waiting citizen (>= 0).
+        service_cv: Coefficient of variation of service times (>= 0), e.g. from
+            :func:`learned_service_cv`; 1 (the default) is the exponential model, exact
+            as documented; any other value uses the two-moment gamma approximation of
+            the module documentation.
 
     Returns:
         Mean and 95 % quantile of the wait (minutes) under the event model of the module
@@ -262,21 +293,48 @@ def estimate_wait_roster(
     """
     m = _check_ahead(ahead)
     mu, theta = _check_rates(service_rate, abandon_rate)
+    cv = _check_cv(service_cv)
     steps = _normalise_roster(roster)
     if theta == 0.0 or m == 0:  # with nobody ahead, patience plays no part
-        return _roster_no_abandonment(m, steps, mu)
-    return _roster_with_abandonment(m, steps, mu, theta)
+        return _roster_no_abandonment(m, steps, mu, cv)
+    exact = _roster_with_abandonment(m, steps, mu, theta)
+    if cv == 1.0 or not math.isfinite(exact.p95):
+        return exact
+    # Scale the P95 by what the cv does to it without walk-aways and with a constant
+    # roster: the ratio of the 95 % quantiles of Lambda with and without the cv.
+    shape, scale = _intensity_gamma(m, cv)
+    factor = scale * float(special.gammaincinv(shape, P95_LEVEL))
+    factor /= float(special.gammaincinv(m + 1, P95_LEVEL))
+    p95 = exact.p95 * factor
+    if math.isfinite(exact.mean):
+        p95 = max(p95, exact.mean)
+    return WaitEstimate(mean=exact.mean, p95=p95)
 
 
-def _gamma_excess(shape: int, x: float) -> float:
-    """``E[(X - x)+]`` for ``X ~ Gamma(shape, 1)``, i.e. ``integral_x^inf Q(shape, y) dy``."""
-    return float(shape * special.gammaincc(shape + 1, x) - x * special.gammaincc(shape, x))
+def _gamma_excess(shape: float, x: float, scale: float = 1.0) -> float:
+    """``E[(X - x)+]`` for ``X ~ Gamma(shape, scale)``, i.e. ``integral_x^inf P(X > y) dy``."""
+    if scale == 1.0:
+        return float(shape * special.gammaincc(shape + 1, x) - x * special.gammaincc(shape, x))
+    z = x / scale
+    return float(shape * scale * special.gammaincc(shape + 1, z) - x * special.gammaincc(shape, z))
 
 
-def _roster_no_abandonment(m: int, steps: list[_Step], mu: float) -> WaitEstimate:
-    """``theta = 0``: closed forms in the cumulative service intensity ``L(t)``."""
-    shape = m + 1
-    target = float(special.gammaincinv(shape, P95_LEVEL))  # L value reached by the P95
+def _intensity_gamma(m: int, cv: float) -> tuple[float, float]:
+    """Shape and scale of ``Lambda = L(W)``: mean ``m + 1``, variance ``1 + m cv^2``."""
+    if cv == 1.0:
+        return float(m + 1), 1.0
+    variance = 1.0 + m * cv * cv
+    return (m + 1) ** 2 / variance, variance / (m + 1)
+
+
+def _roster_no_abandonment(m: int, steps: list[_Step], mu: float, cv: float) -> WaitEstimate:
+    """``theta = 0``: closed forms in the cumulative service intensity ``L(t)``.
+
+    ``P(W > t) = P(Lambda > L(t))`` with ``Lambda ~ Gamma(shape, scale)`` (Erlang(m + 1)
+    for exponential services, see :func:`_intensity_gamma`).
+    """
+    shape, scale = _intensity_gamma(m, cv)
+    target = scale * float(special.gammaincinv(shape, P95_LEVEL))  # L value at the P95
     mean = 0.0
     p95 = math.inf
     intensity = 0.0  # L at the start of the current step
@@ -287,15 +345,15 @@ def _roster_no_abandonment(m: int, steps: list[_Step], mu: float) -> WaitEstimat
             if last:
                 mean = math.inf
                 break
-            mean += step.duration * float(special.gammaincc(shape, intensity))
+            mean += step.duration * float(special.gammaincc(shape, intensity / scale))
             continue
         if math.isinf(p95) and (last or intensity + rate * step.duration >= target):
             p95 = step.start + max(target - intensity, 0.0) / rate
         if last:
-            mean += _gamma_excess(shape, intensity) / rate
+            mean += _gamma_excess(shape, intensity, scale) / rate
             break
         after = intensity + rate * step.duration
-        mean += (_gamma_excess(shape, intensity) - _gamma_excess(shape, after)) / rate
+        mean += (_gamma_excess(shape, intensity, scale) - _gamma_excess(shape, after, scale)) / rate
         intensity = after
     return WaitEstimate(mean=mean, p95=p95)
 
@@ -476,6 +534,34 @@ def learned_service_rate(
     if mean <= 0:
         raise ValueError("observed service durations are all 0 and prior_weight is 0")
     return 1.0 / mean
+
+
+SERVICE_CV_MIN_SAMPLES = 30
+"""Fewer observed services than this leave the coefficient of variation at 1."""
+
+SERVICE_CV_BOUNDS = (0.2, 2.0)
+
+
+def learned_service_cv(durations_minutes: Sequence[float]) -> float:
+    """Coefficient of variation of service times learned from observed durations.
+
+    ``pstdev / mean`` of the durations, clipped to ``SERVICE_CV_BOUNDS`` (0.2-2), from
+    ``SERVICE_CV_MIN_SAMPLES`` (30) services up; 1.0 (exponential, the model's default)
+    with fewer, or when the mean is 0.
+
+    Raises:
+        ValueError: if a duration is negative or not finite.
+    """
+    observed = np.asarray(durations_minutes, dtype=float)
+    if observed.size and not (np.all(np.isfinite(observed)) and np.all(observed >= 0)):
+        raise ValueError("service durations must be finite and >= 0")
+    if observed.size < SERVICE_CV_MIN_SAMPLES:
+        return 1.0
+    mean = float(observed.mean())
+    if mean <= 0:
+        return 1.0
+    low, high = SERVICE_CV_BOUNDS
+    return min(high, max(low, float(observed.std()) / mean))
 
 
 def learned_abandon_rate(abandoned: int, total_waiting_minutes: float) -> float:

@@ -14,7 +14,13 @@ from onestop.centres.models import Centre, Counter, CounterGroup
 from onestop.centres.selectors import opening_intervals
 from onestop.core import clock
 
-from .estimate import WaitEstimate, estimate_wait_roster, learned_abandon_rate, learned_service_rate
+from .estimate import (
+    WaitEstimate,
+    estimate_wait_roster,
+    learned_abandon_rate,
+    learned_service_cv,
+    learned_service_rate,
+)
 from .models import CounterState, CounterStatus, Status, Ticket
 from .routing import RoutingParams, WaitingTicket
 
@@ -93,21 +99,26 @@ def _minutes_to_close(centre: Centre, now: datetime) -> float | None:
 RATES_CACHE_SECONDS = 120
 
 
-def group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float]:
+def group_rates(
+    centre: Centre, group: ServiceGroup, *, with_cv: bool = False
+) -> tuple[float, float] | tuple[float, float, float]:
     """(service rate, abandon rate) per minute, learned from the last 30 days with pack fallbacks.
 
-    Learned from history, so they move slowly: cached for two minutes per centre and group.
+    With ``with_cv`` the service-time coefficient of variation follows, learned from the
+    same services (:func:`~onestop.queueing.estimate.learned_service_cv`, 1.0 below 30):
+    ``(service rate, abandon rate, cv)``. Learned from history, so they move slowly: all
+    three are cached together for two minutes per centre and group.
     """
-    key = f"onestop:rates:{centre.pk}:{group.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    rates = _learn_group_rates(centre, group)
-    cache.set(key, rates, RATES_CACHE_SECONDS)
-    return rates
+    key = f"onestop:rates:v2:{centre.pk}:{group.pk}"
+    learned = cache.get(key)
+    if learned is None:
+        learned = _learn_group_rates(centre, group)
+        cache.set(key, learned, RATES_CACHE_SECONDS)
+    mu, theta, cv = learned
+    return (mu, theta, cv) if with_cv else (mu, theta)
 
 
-def _learn_group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float]:
+def _learn_group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float, float]:
     now = clock.now()
     since = now - timedelta(days=30)
     fallback = (Service.objects.filter(group=group, archived_at__isnull=True)
@@ -118,6 +129,7 @@ def _learn_group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, floa
         .annotate(d=F("finished_at") - F("started_at")).values_list("d", flat=True)[:500])
     minutes = [d.total_seconds() / 60.0 for d in durations if d is not None and d.total_seconds() > 0]
     mu = learned_service_rate(minutes, float(fallback))
+    cv = learned_service_cv(minutes)
     # Walk-aways: cancelled while waiting, or called and never came. Exposure is the waiting
     # time of everyone who waited: until called, or until they left without being called.
     abandoned = 0
@@ -132,7 +144,7 @@ def _learn_group_rates(centre: Centre, group: ServiceGroup) -> tuple[float, floa
         if status in (Status.NO_SHOW, Status.CANCELLED):
             abandoned += 1
     theta = learned_abandon_rate(abandoned, exposure) if exposure > 0 else 0.0
-    return mu, theta
+    return mu, theta, cv
 
 
 def open_counters_by_group(centre: Centre) -> dict[int, int]:
@@ -143,8 +155,14 @@ def open_counters_by_group(centre: Centre) -> dict[int, int]:
 
 
 def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters: int | None = None,
-                 rates: tuple[float, float] | None = None) -> WaitEstimate | None:
-    """Roster-aware estimate for a citizen with ``ahead`` waiting before them in ``group``."""
+                 rates: tuple[float, ...] | None = None) -> WaitEstimate | None:
+    """Roster-aware estimate for a citizen with ``ahead`` waiting before them in ``group``.
+
+    ``rates`` is ``(service rate, abandon rate)`` or ``(service rate, abandon rate, cv)``
+    (default: :func:`group_rates`); without a cv the learned one is read from the cache of
+    :func:`group_rates`. The cv narrows (cv < 1) or widens the P95; the mean with the
+    counters now open does not depend on it.
+    """
     now = clock.now()
     if open_counters is None:
         open_counters = open_counters_by_group(centre).get(group.pk, 0)
@@ -154,15 +172,22 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
                                                group_links__group=group).count()
         if open_counters == 0:
             return None
-    mu, theta = rates or group_rates(centre, group)
+    if rates is None:
+        mu, theta, cv = group_rates(centre, group, with_cv=True)
+    elif len(rates) >= 3:
+        mu, theta, cv = rates[:3]
+    else:
+        mu, theta = rates
+        cv = group_rates(centre, group, with_cv=True)[2]
     # The mean assumes the counters now open keep serving; the P95 also knows the closing
     # time. With 0 counters after closing, a citizen not called by then waits "forever":
     # when fewer than 95% are called before closing, the P95 falls back to the open roster.
-    base = estimate_wait_roster(ahead, [(0.0, open_counters)], mu, theta)
+    base = estimate_wait_roster(ahead, [(0.0, open_counters)], mu, theta, service_cv=cv)
     p95 = base.p95
     to_close = _minutes_to_close(centre, now)
     if to_close is not None and to_close > 0:
-        closing = estimate_wait_roster(ahead, [(0.0, open_counters), (to_close, 0)], mu, theta)
+        closing = estimate_wait_roster(ahead, [(0.0, open_counters), (to_close, 0)], mu, theta,
+                                       service_cv=cv)
         if closing.p95 != float("inf"):
             p95 = max(closing.p95, base.mean)
     return WaitEstimate(mean=base.mean, p95=p95)

@@ -20,6 +20,7 @@ from onestop.queueing.estimate import (
     estimate_wait,
     estimate_wait_roster,
     learned_abandon_rate,
+    learned_service_cv,
     learned_service_rate,
 )
 
@@ -424,3 +425,90 @@ def test_queue_length_predictor_beats_last_to_enter_service():
     assert figures["waiting_customers"] > 100_000
     assert figures["rmse_queue_length"] <= 0.7 * figures["rmse_les"]
     assert 0.035 <= figures["share_above_p95"] <= 0.065
+
+
+# ---------------------------------------------------- service-time variability (cv)
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.03])
+@pytest.mark.parametrize("ahead", [0, 3, 40])
+def test_cv_one_is_the_exponential_model(ahead, theta):
+    roster = [(0.0, 6), (12.0, 4), (60.0, 8)]
+    assert estimate_wait_roster(ahead, roster, 0.1, theta, service_cv=1.0) == (
+        estimate_wait_roster(ahead, roster, 0.1, theta)
+    )
+
+
+@pytest.mark.parametrize("cv", [0.0, 0.3, 0.6, 1.5])
+@pytest.mark.parametrize("ahead", [0, 1, 9, 60])
+def test_cv_constant_roster_is_the_two_moment_gamma(ahead, cv):
+    # Lambda = n mu W ~ Gamma with mean m + 1 and variance 1 + m cv^2.
+    mean, variance = ahead + 1, 1 + ahead * cv**2
+    shape, scale = mean**2 / variance, variance / mean
+    for roster in ([(0.0, 5)], [(0.0, 5), (30.0, 5)], [(0.0, 5), (20.0, 5), (90.0, 5)]):
+        estimate = estimate_wait_roster(ahead, roster, 0.1, service_cv=cv)
+        assert estimate.mean == pytest.approx(mean / 0.5, rel=1e-12)
+        p95 = stats.gamma.ppf(0.95, shape, scale=scale) / 0.5
+        assert estimate.p95 == pytest.approx(p95, rel=1e-9)
+
+
+def test_cv_roster_mean_matches_numerical_integral():
+    roster = [(0.0, 6), (12.0, 2), (30.0, 0), (45.0, 8)]
+    ahead, mu, cv = 14, 0.1, 0.6
+    mean, variance = ahead + 1, 1 + ahead * cv**2
+    law = stats.gamma(mean**2 / variance, scale=variance / mean)
+
+    def intensity(t):  # L(t) = mu * integral of n
+        total, edges = 0.0, [*(s for s, _ in roster[1:]), math.inf]
+        for (start, n), end in zip(roster, edges, strict=True):
+            total += mu * n * max(0.0, min(t, end) - start)
+        return total
+
+    grid = np.linspace(0.0, 400.0, 400_001)
+    survival = law.sf(np.array([intensity(t) for t in grid]))
+    expected = float(np.sum((survival[1:] + survival[:-1]) / 2) * (grid[1] - grid[0]))
+    estimate = estimate_wait_roster(ahead, roster, mu, service_cv=cv)
+    assert estimate.mean == pytest.approx(expected, rel=1e-6)
+    target = law.ppf(0.95)
+    assert intensity(estimate.p95) == pytest.approx(target, rel=1e-9)
+
+
+def test_cv_narrows_the_p95_and_keeps_the_mean_with_walk_aways():
+    roster = [(0.0, 10)]
+    exact = estimate_wait_roster(20, roster, 0.1, 0.03)
+    regular = estimate_wait_roster(20, roster, 0.1, 0.03, service_cv=0.6)
+    variable = estimate_wait_roster(20, roster, 0.1, 0.03, service_cv=1.5)
+    assert regular.mean == exact.mean == variable.mean
+    assert exact.mean < regular.p95 < exact.p95 < variable.p95
+    # The P95 shrinks by the factor the cv gives without walk-aways.
+    factor = (
+        estimate_wait_roster(20, roster, 0.1, service_cv=0.6).p95
+        / estimate_wait_roster(20, roster, 0.1).p95
+    )
+    assert regular.p95 == pytest.approx(exact.p95 * factor, rel=1e-12)
+    # The same with a roster that closes (infinite mean, finite P95).
+    closing = [(0.0, 10), (240.0, 0)]
+    exact = estimate_wait_roster(20, closing, 0.1, 0.03)
+    regular = estimate_wait_roster(20, closing, 0.1, 0.03, service_cv=0.6)
+    assert regular.mean == exact.mean == math.inf
+    assert regular.p95 == pytest.approx(exact.p95 * factor, rel=1e-12)
+
+
+@pytest.mark.parametrize("cv", [-0.1, math.nan, math.inf])
+def test_cv_validated(cv):
+    with pytest.raises(ValueError, match="service_cv"):
+        estimate_wait_roster(3, [(0.0, 2)], 0.1, service_cv=cv)
+
+
+def test_learned_service_cv():
+    rng = np.random.default_rng(3)
+    sample = rng.lognormal(0.0, math.sqrt(math.log1p(0.6**2)), 20_000)
+    assert learned_service_cv(sample.tolist()) == pytest.approx(0.6, abs=0.02)
+    assert learned_service_cv([10.0] * 29 + [30.0]) == pytest.approx(
+        float(np.std([10.0] * 29 + [30.0]) / np.mean([10.0] * 29 + [30.0]))
+    )
+    assert learned_service_cv([10.0, 30.0] * 14) == 1.0  # 28 services: too few
+    assert learned_service_cv([10.0] * 40) == 0.2  # clipped
+    assert learned_service_cv([0.0] * 40) == 1.0
+    with pytest.raises(ValueError):
+        learned_service_cv([1.0, -1.0])
