@@ -161,9 +161,13 @@ def _clear_cache():
     """Caches (learned rates, rate limits) must not leak between tests."""
     from django.core.cache import cache
 
+    from onestop.core import localcache
+
     cache.clear()
+    localcache.clear()
     yield
     cache.clear()
+    localcache.clear()
 
 
 @pytest.fixture(autouse=True)

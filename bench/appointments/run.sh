@@ -14,6 +14,7 @@
 # non-zero on any fault.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+mkdir -p var
 WORKERS=${WORKERS:-3}
 CLIENTS=${CLIENTS:-32}
 BOOKINGS=${BOOKINGS:-6000}

@@ -104,6 +104,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": int(os.environ.get("ONESTOP_DB_POOL_MAX", "20")),
         "timeout": 10,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("ONESTOP_DB_SERVER_BINDING", True):
+    # Parameters travel apart from the statement, so psycopg prepares statements that a
+    # connection runs often and PostgreSQL plans them once instead of on every request
+    # (planning was a third of the database's time on the kiosk path; bench/README.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
     # BEGIN so concurrent writers queue on busy_timeout instead of failing mid-transaction.

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 
 from onestop.core import clock
 
@@ -60,21 +60,37 @@ def audit_record(*, stream: str, action: str, obj: Any = None, object_type: str 
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    head = AuditStream.objects.select_for_update().filter(name=stream).first()
-    if head is None:
-        AuditStream.objects.bulk_create([AuditStream(name=stream)], ignore_conflicts=True)
-        head = AuditStream.objects.select_for_update().get(name=stream)
+    seq, prev_hash = _advance_head(stream)
     created_at = clock.now()
     before_c, after_c = _canonical(before), _canonical(after)
     actor_name = getattr(actor, "username", "") if actor is not None else "system"
-    seq = head.last_seq + 1
     digest = event_digest(stream=stream, seq=seq, created_at=created_at, actor_name=actor_name, action=action,
                           object_type=object_type, object_id=object_id, before=before_c, after=after_c,
-                          prev_hash=head.last_hash)
+                          prev_hash=prev_hash)
     event = AuditEvent.objects.create(
         stream=stream, seq=seq, created_at=created_at, actor=actor if getattr(actor, "pk", None) else None,
         actor_name=actor_name, action=action, object_type=object_type, object_id=str(object_id),
-        before=before_c, after=after_c, prev_hash=head.last_hash, hash=digest,
+        before=before_c, after=after_c, prev_hash=prev_hash, hash=digest,
     )
-    AuditStream.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=digest)
+    AuditStream.objects.filter(name=stream).update(last_hash=digest)
     return event
+
+
+def _advance_head(stream: str) -> tuple[int, str]:
+    """Lock the stream's head row and take the next sequence number: ``(seq, previous hash)``.
+
+    One ``UPDATE … RETURNING`` (the head is created on first use); the row stays locked
+    until the caller's transaction ends, so events of a stream are chained one at a time.
+    """
+    qn = connection.ops.quote_name
+    table = qn(AuditStream._meta.db_table)
+    sql = (f"UPDATE {table} SET {qn('last_seq')} = {qn('last_seq')} + 1 WHERE {qn('name')} = %s "  # noqa: S608 -- names from model metadata
+           f"RETURNING {qn('last_seq')}, {qn('last_hash')}")
+    for _ in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [stream])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]), row[1]
+        AuditStream.objects.bulk_create([AuditStream(name=stream)], ignore_conflicts=True)
+    raise AssertionError("the stream's head exists after it was created")

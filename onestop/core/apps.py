@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "onestop.core"
     label = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import localcache
+
+        localcache.connect_signals()

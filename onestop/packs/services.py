@@ -20,7 +20,7 @@ from onestop.audit.services import audit_record, stream_for_agency, stream_natio
 from onestop.catalogue.models import Agency, PriorityGroup, Service, ServiceGroup, Tier
 from onestop.centres.models import Centre, Closure, Counter, CounterGroup, RouteStop
 from onestop.centres.selectors import parse_interval
-from onestop.core import clock
+from onestop.core import clock, localcache
 
 from .models import Country
 from .schema import PackReport, validate_pack
@@ -193,14 +193,9 @@ def _load(data: dict[str, Any], actor) -> LoadResult:
     if country.loaded_at is None or result.changes:
         Country.objects.filter(pk=country.pk).update(loaded_at=now)
 
-    def forget_cached_country() -> None:
-        from django.core.cache import cache
-
-        from onestop.web.selectors import country_cache_key
-
-        cache.delete(country_cache_key())
-
-    transaction.on_commit(forget_cached_country)
+    # Reference data read on every request is cached per process (bulk updates send no
+    # signals, so the loader clears it itself once the new pack is committed).
+    transaction.on_commit(localcache.clear)
     return result
 
 

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, Count, F, Q
 
 from onestop.catalogue.models import Service, ServiceGroup
 from onestop.centres.models import Centre, Counter, CounterGroup
 from onestop.centres.selectors import opening_intervals
-from onestop.core import clock
+from onestop.core import clock, localcache
 
 from .estimate import (
     WaitEstimate,
@@ -155,7 +156,7 @@ def open_counters_by_group(centre: Centre) -> dict[int, int]:
 
 
 def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters: int | None = None,
-                 rates: tuple[float, ...] | None = None) -> WaitEstimate | None:
+                 rates: tuple[float, ...] | None = None, serving_counters: int | None = None) -> WaitEstimate | None:
     """Roster-aware estimate for a citizen with ``ahead`` waiting before them in ``group``.
 
     ``rates`` is ``(service rate, abandon rate)`` or ``(service rate, abandon rate, cv)``
@@ -168,8 +169,10 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
         open_counters = open_counters_by_group(centre).get(group.pk, 0)
     if open_counters == 0:
         # Nobody serves the group right now: announce with the counters that serve it at all.
-        open_counters = Counter.objects.filter(centre=centre, archived_at__isnull=True,
-                                               group_links__group=group).count()
+        if serving_counters is None:
+            serving_counters = Counter.objects.filter(centre=centre, archived_at__isnull=True,
+                                                      group_links__group=group).count()
+        open_counters = serving_counters
         if open_counters == 0:
             return None
     if rates is None:
@@ -193,27 +196,51 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
     return WaitEstimate(mean=base.mean, p95=p95)
 
 
+def _position_sql(priority_only: bool) -> str:
+    qn = connection.ops.quote_name
+    t = qn(Ticket._meta.db_table)
+    fairness, pk = f"{t}.{qn('fairness_at')}", f"{t}.{qn('id')}"
+    sql = (f"SELECT COUNT(*) FROM {t} WHERE {t}.{qn('centre_id')} = %s AND {t}.{qn('group_id')} = %s "  # noqa: S608 -- names from model metadata
+           f"AND {t}.{qn('status')} = %s AND ({fairness} < %s OR ({fairness} = %s AND {pk} < %s))")
+    if priority_only:
+        sql += f" AND {t}.{qn('priority_group_id')} IS NOT NULL"
+    return sql
+
+
 def ticket_position(ticket: Ticket) -> int:
-    """Citizens waiting ahead of this ticket in its group's queue (0 when next)."""
+    """Citizens waiting ahead of this ticket in its group's queue (0 when next).
+
+    Read for every ticket response and phone page, so the statement is built once per process.
+    """
     if ticket.status != Status.WAITING:
         return 0
-    qs = Ticket.objects.filter(centre_id=ticket.centre_id, group_id=ticket.group_id, status=Status.WAITING)
-    ahead = qs.filter(Q(fairness_at__lt=ticket.fairness_at) | Q(fairness_at=ticket.fairness_at, pk__lt=ticket.pk))
-    if ticket.priority_group_id is not None:
-        ahead = ahead.filter(priority_group__isnull=False)
-    return ahead.count()
+    priority_only = ticket.priority_group_id is not None
+    sql = localcache.get_or_set(("sql", "position", connection.vendor, priority_only), 3600,
+                                lambda: _position_sql(priority_only))
+    fairness = connection.ops.adapt_datetimefield_value(ticket.fairness_at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ticket.centre_id, ticket.group_id, Status.WAITING, fairness, fairness, ticket.pk])
+        return int(cursor.fetchone()[0])
+
+
+def _hall_groups(centre: Centre) -> tuple[tuple[ServiceGroup, int], ...]:
+    """The centre's service groups in board order, each with the number of counters serving it."""
+    serving = dict(CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True)
+                   .values("group_id").annotate(n=Count("counter_id")).values_list("group_id", "n"))
+    groups = ServiceGroup.objects.filter(pk__in=serving, archived_at__isnull=True).order_by("position", "code")
+    return tuple((group, serving[group.pk]) for group in groups)
 
 
 def queue_overview(centre: Centre) -> list[GroupQueue]:
-    groups = ServiceGroup.objects.filter(
-        counter_links__counter__centre=centre, archived_at__isnull=True).distinct().order_by("position", "code")
-    counts = dict(Ticket.objects.filter(centre=centre, status=Status.WAITING).values("group_id")
+    groups = localcache.get_or_set(("hall-groups", centre.pk), HALL_CACHE_SECONDS, lambda: _hall_groups(centre))
+    counts = dict(Ticket.objects.filter(centre=centre, status=Status.WAITING).order_by().values("group_id")
                   .annotate(n=Count("pk")).values_list("group_id", "n"))
     open_by_group = open_counters_by_group(centre)
     out = []
-    for group in groups:
+    for group, serving in groups:
         waiting = counts.get(group.pk, 0)
-        estimate = estimate_for(centre, group, waiting, open_by_group.get(group.pk, 0))
+        estimate = estimate_for(centre, group, waiting, open_by_group.get(group.pk, 0),
+                                rates=group_rates_cached(centre, group), serving_counters=serving)
         out.append(GroupQueue(group=group, waiting=waiting, open_counters=open_by_group.get(group.pk, 0),
                               estimate=estimate))
     return out
@@ -249,3 +276,74 @@ def board_snapshot(centre: Centre, zone: str | None = None, last: int = 8) -> di
 def counter_state(counter: Counter) -> CounterState:
     state, _ = CounterState.objects.get_or_create(counter=counter)
     return state
+
+
+# --------------------------------------------------------------------------- hot path of the kiosk
+#
+# Issuing a ticket is the busiest request of a hall. Reference data it needs (the centre,
+# its services, the groups its counters serve, learned rates) is kept per process for a
+# short time (:mod:`onestop.core.localcache`), and the live figures (citizens waiting,
+# counters open) are read in one round trip.
+
+HALL_CACHE_SECONDS = 30
+RATES_LOCAL_SECONDS = 30
+
+
+def centre_by_code(country, code: str) -> Centre | None:
+    """An open (not archived) centre of ``country``, with its country loaded."""
+    return localcache.get_or_set(
+        ("centre", country.pk, code), HALL_CACHE_SECONDS,
+        lambda: Centre.objects.select_related("country").filter(country=country, code=code,
+                                                                archived_at__isnull=True).first())
+
+
+def service_by_code(country, code: str) -> Service | None:
+    """An offered (not archived) service of ``country``, with its group loaded."""
+    return localcache.get_or_set(
+        ("service", country.pk, code), HALL_CACHE_SECONDS,
+        lambda: Service.objects.select_related("group").filter(country=country, code=code,
+                                                               archived_at__isnull=True).first())
+
+
+def served_group_ids(centre: Centre) -> frozenset[int]:
+    """Groups served by at least one counter of ``centre`` (open or not)."""
+    return localcache.get_or_set(
+        ("served-groups", centre.pk), HALL_CACHE_SECONDS,
+        lambda: frozenset(CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True)
+                          .values_list("group_id", flat=True)))
+
+
+def group_rates_cached(centre: Centre, group: ServiceGroup) -> tuple[float, float, float]:
+    """``group_rates(..., with_cv=True)`` kept per process for 30 seconds (learned over 30 days)."""
+    return localcache.get_or_set(("rates", centre.pk, group.pk), RATES_LOCAL_SECONDS,
+                                 lambda: group_rates(centre, group, with_cv=True))
+
+
+def _queue_load_sql(priority_only: bool) -> str:
+    qn = connection.ops.quote_name
+    ticket = qn(Ticket._meta.db_table)
+    link, counter, state = (qn(m._meta.db_table) for m in (CounterGroup, Counter, CounterState))
+    waiting = (f"SELECT COUNT(*) FROM {ticket} WHERE {ticket}.{qn('centre_id')} = %s "  # noqa: S608 -- names from model metadata
+               f"AND {ticket}.{qn('group_id')} = %s AND {ticket}.{qn('status')} = %s")
+    if priority_only:
+        waiting += f" AND {ticket}.{qn('priority_group_id')} IS NOT NULL"
+    open_counters = (f"SELECT COUNT(*) FROM {link} "  # noqa: S608 -- names from model metadata
+                     f"JOIN {counter} ON {counter}.{qn('id')} = {link}.{qn('counter_id')} "
+                     f"JOIN {state} ON {state}.{qn('counter_id')} = {counter}.{qn('id')} "
+                     f"WHERE {link}.{qn('group_id')} = %s AND {counter}.{qn('centre_id')} = %s "
+                     f"AND {counter}.{qn('archived_at')} IS NULL AND {state}.{qn('status')} = %s")
+    return f"SELECT ({waiting}), ({open_counters})"
+
+
+def queue_load(centre: Centre, group: ServiceGroup, *, priority_only: bool = False) -> tuple[int, int]:
+    """(citizens waiting in ``group``, counters open for it) in one query.
+
+    With ``priority_only`` only waiting citizens of a priority group are counted (those a
+    priority ticket can have ahead of it). The statement is built once per process.
+    """
+    sql = localcache.get_or_set(("sql", "queue_load", connection.vendor, priority_only), 3600,
+                                lambda: _queue_load_sql(priority_only))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [centre.pk, group.pk, Status.WAITING, group.pk, centre.pk, CounterStatus.OPEN])
+        ahead, open_counters = cursor.fetchone()
+    return int(ahead), int(open_counters)

@@ -37,7 +37,10 @@ from .routing import choose_next, overtaken_ids
 from .selectors import (
     counter_groups,
     estimate_for,
+    group_rates_cached,
+    queue_load,
     routing_params,
+    served_group_ids,
     waiting_for_groups,
 )
 
@@ -102,15 +105,24 @@ def _require(ticket: Ticket, *states: str) -> None:
 
 
 def _next_sequence(centre: Centre, day, prefix: str) -> int:
-    """Lock the day's sequence row (created on first use) and take the next number."""
-    seq = TicketSequence.objects.select_for_update().filter(centre=centre, day=day, prefix=prefix).first()
-    if seq is None:
+    """Take the next number of the day's sequence row (created on first use).
+
+    One ``UPDATE … SET last = last + 1 … RETURNING last``: the row stays locked until the
+    issuing transaction ends, so numbers are handed out one at a time, and a rolled-back
+    issue gives its number back (no gaps).
+    """
+    qn = connection.ops.quote_name
+    sql = (f"UPDATE {qn(TicketSequence._meta.db_table)} SET {qn('last')} = {qn('last')} + 1 "  # noqa: S608 -- names from model metadata
+           f"WHERE {qn('centre_id')} = %s AND {qn('day')} = %s AND {qn('prefix')} = %s RETURNING {qn('last')}")
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [centre.pk, day, prefix])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
         TicketSequence.objects.bulk_create([TicketSequence(centre=centre, day=day, prefix=prefix)],
                                            ignore_conflicts=True)
-        seq = TicketSequence.objects.select_for_update().get(centre=centre, day=day, prefix=prefix)
-    seq.last += 1
-    TicketSequence.objects.filter(pk=seq.pk).update(last=seq.last)
-    return seq.last
+    raise AssertionError("the sequence row exists after it was created")
 
 
 # --------------------------------------------------------------------------- issue / cancel
@@ -126,7 +138,7 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
         raise DomainError(_("This centre is closed."), field="centre")
     if service.country_id != centre.country_id or service.archived_at is not None:
         raise DomainError(_("This service is not offered here."), field="service")
-    if not Counter.objects.filter(centre=centre, archived_at__isnull=True, group_links__group=service.group_id).exists():
+    if service.group_id not in served_group_ids(centre):
         raise DomainError(_("No counter of this centre serves this service."), field="service")
     if priority_group is not None and priority_group.country_id != centre.country_id:
         raise DomainError(_("Unknown priority group."), field="priority_group")
@@ -143,11 +155,8 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
     # The estimate is computed before the numbering lock is taken, so the lock is held only
     # for the insert and the audit row (the citizens ahead are counted a moment earlier;
     # the phone page and the board refresh the estimate as the queue moves).
-    ahead = Ticket.objects.filter(centre=centre, group=group, status=Status.WAITING).count()
-    if priority_group is not None:
-        ahead = Ticket.objects.filter(centre=centre, group=group, status=Status.WAITING,
-                                      priority_group__isnull=False).count()
-    estimate = estimate_for(centre, group, ahead)
+    ahead, open_counters = queue_load(centre, group, priority_only=priority_group is not None)
+    estimate = estimate_for(centre, group, ahead, open_counters, rates=group_rates_cached(centre, group))
     now = clock.now()
     day = clock.local_today(centre.time_zone)
     for attempt in range(5):

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from onestop.catalogue.models import Service
+from onestop.core import localcache
 from onestop.packs.models import Country
 
 COUNTRY_CACHE_SECONDS = 30
 
 
-def country_cache_key() -> str:
-    return f"onestop:country:{settings.ONESTOP_PACK}"
+def _load_country() -> Country | None:
+    return Country.objects.filter(code=settings.ONESTOP_PACK).first() or Country.objects.order_by("id").first()
 
 
 def current_country() -> Country | None:
     """The country this deployment serves: ``ONESTOP_PACK``, else the first loaded.
 
-    Read on every request, so it is cached briefly; loading a pack clears the cache.
+    Read on every request, so each process keeps it for up to 30 seconds
+    (:mod:`onestop.core.localcache`); loading a pack or saving the country clears it.
     """
-    key = country_cache_key()
-    country = cache.get(key)
-    if country is not None:
-        return country
-    country = Country.objects.filter(code=settings.ONESTOP_PACK).first() or Country.objects.order_by("id").first()
-    if country is not None:
-        cache.set(key, country, COUNTRY_CACHE_SECONDS)
-    return country
+    return localcache.get_or_set(("country", settings.ONESTOP_PACK), COUNTRY_CACHE_SECONDS, _load_country)
 
 
 def service_search(country: Country, query: str = "", group: str = "") -> QuerySet[Service]:
