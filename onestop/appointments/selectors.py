@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time as monotonic_time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, F, Q, QuerySet
@@ -17,7 +15,7 @@ from django.db.models import Avg, F, Q, QuerySet
 from onestop.catalogue.models import Service, ServiceGroup
 from onestop.centres.models import Centre, CentreKind, CounterGroup
 from onestop.centres.selectors import opening_intervals
-from onestop.core import clock
+from onestop.core import clock, localcache
 from onestop.core.calendar import WorkingCalendar
 
 from .models import ACTIVE_STATUSES, Booking, BookingStatus, CapacityOverride, CitizenRecord, Slot
@@ -26,34 +24,20 @@ from .slots import PlannedSlot, counter_share, plan_day
 
 T = TypeVar("T")
 
-#: Centres, services, counters, handling times and calendars change rarely: each process keeps
-#: them this long (capacity overrides and booked places are always read fresh).
+#: Centres, services, counters, handling times, calendars, booking rules and the slot plans
+#: derived from them change rarely: each process keeps them this long in
+#: :mod:`onestop.core.localcache`, which also forgets them at once when this process saves
+#: one of the models they come from. Capacity overrides and booked places are always read
+#: fresh from the database.
 INPUT_CACHE_SECONDS = 30.0
-_cache: dict[tuple, tuple[float, Any]] = {}
-_cache_lock = threading.Lock()
 
 
 def _cached(key: tuple, build: Callable[[], T]) -> T:
-    now = monotonic_time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = build()
-    with _cache_lock:
-        if len(_cache) > 5000:
-            _cache.clear()
-        _cache[key] = (now + INPUT_CACHE_SECONDS, value)
-    return value
-
-
-def _forget(key: tuple) -> None:
-    with _cache_lock:
-        _cache.pop(key, None)
+    return localcache.get_or_set(("appointments", *key), INPUT_CACHE_SECONDS, build)
 
 
 def clear_input_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    localcache.clear()
 
 
 @dataclass(frozen=True)
@@ -101,10 +85,7 @@ def centre_by_code(country, code: str) -> Centre | None:
             .first()
         )
 
-    centre = _cached(("centre", country.pk, code), build)
-    if centre is None:
-        _forget(("centre", country.pk, code))
-    return centre
+    return _cached(("centre", country.pk, code), build)
 
 
 def service_by_code(country, code: str) -> Service | None:
@@ -115,10 +96,7 @@ def service_by_code(country, code: str) -> Service | None:
             .first()
         )
 
-    service = _cached(("service", country.pk, code), build)
-    if service is None:
-        _forget(("service", country.pk, code))
-    return service
+    return _cached(("service", country.pk, code), build)
 
 
 def centre_calendar(centre: Centre) -> WorkingCalendar:
@@ -126,7 +104,8 @@ def centre_calendar(centre: Centre) -> WorkingCalendar:
 
 
 def rules_for(centre: Centre) -> BookingRules:
-    return BookingRules.for_country(centre.country)
+    country = centre.country
+    return _cached(("rules", country.pk), lambda: BookingRules.for_country(country))
 
 
 def is_closed(centre: Centre, day: date) -> bool:
@@ -165,18 +144,25 @@ def day_plan(
     rules = rules or rules_for(centre)
     if not overrides_known:
         override = overrides_for(centre, group, day, day).get(day)
-    inputs = group_capacity(centre, group)
-    return plan_day(
-        day=day,
-        tz=centre.time_zone,
-        intervals=opening_intervals(centre, day),
-        slot_minutes=rules.slot_minutes,
-        counter_shares=inputs.counter_shares,
-        mean_handling_minutes=inputs.mean_handling_minutes,
-        share_for_bookings=rules.share_for_bookings,
-        closed=is_closed(centre, day),
-        override=override,
-    )
+
+    def build() -> tuple[PlannedSlot, ...]:
+        inputs = group_capacity(centre, group)
+        return tuple(
+            plan_day(
+                day=day,
+                tz=centre.time_zone,
+                intervals=opening_intervals(centre, day),
+                slot_minutes=rules.slot_minutes,
+                counter_shares=inputs.counter_shares,
+                mean_handling_minutes=inputs.mean_handling_minutes,
+                share_for_bookings=rules.share_for_bookings,
+                closed=is_closed(centre, day),
+                override=override,
+            )
+        )
+
+    # The override (read fresh above) is part of the key: a changed override is a new plan.
+    return list(_cached(("plan", centre.pk, group.pk, day, override, rules), build))
 
 
 def service_offered_at(service: Service, centre: Centre) -> bool:

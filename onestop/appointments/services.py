@@ -32,12 +32,12 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -230,6 +230,98 @@ def materialise_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) 
     return Slot.objects.get(centre=centre, group=group, start=planned.start)
 
 
+def _db_value(field: str, value: Any) -> Any:
+    return Slot._meta.get_field(field).get_db_prep_value(value, connection)
+
+
+def _ensure_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> None:
+    """Create the slot's row with the planned capacity unless it exists: one statement.
+
+    Outside the booking transaction (in autocommit), so that concurrent first bookings of
+    a slot do not wait for each other's commit; an existing row is left as it is.
+    """
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(Slot._meta.db_table)} "  # noqa: S608 -- names from model metadata
+        f"({qn('centre_id')}, {qn('group_id')}, {qn('start')}, {qn('end')}, {qn('capacity')}, "
+        f"{qn('booked')}, {qn('released')}) VALUES (%s, %s, %s, %s, %s, 0, 0) "
+        f"ON CONFLICT ({qn('centre_id')}, {qn('group_id')}, {qn('start')}) DO NOTHING"
+    )
+    params = [
+        centre.pk,
+        group.pk,
+        _db_value("start", planned.start),
+        _db_value("end", planned.end),
+        planned.capacity,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _as_utc(value: Any) -> datetime:
+    if isinstance(value, str):  # SQLite returns text from a raw statement
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _claim_place_within_cap(
+    *,
+    centre: Centre,
+    group: ServiceGroup,
+    planned: PlannedSlot,
+    national_id: str,
+    rules: BookingRules,
+) -> tuple[int, datetime]:
+    """Take a place of the slot if it has one and the citizen is under the cap: ``(slot id, end)``.
+
+    One ``UPDATE … WHERE booked < capacity AND (the citizen's bookings of the group within
+    the period) < max RETURNING``. It runs after the citizen's row is locked, so its
+    snapshot sees every committed booking of that citizen; a second writer of the same
+    slot waits for the first and re-checks ``booked < capacity`` (the CHECK constraint
+    stands behind it). When no row is updated, :func:`_check_cap` tells which rule
+    refused (with the dates for the message), else the slot is full.
+    """
+    qn = connection.ops.quote_name
+    span = timedelta(days=rules.period_days)
+    booking_table = qn(Booking._meta.db_table)
+    sql = (
+        f"UPDATE {qn(Slot._meta.db_table)} SET {qn('booked')} = {qn('booked')} + 1 "  # noqa: S608
+        f"WHERE {qn('centre_id')} = %s AND {qn('group_id')} = %s AND {qn('start')} = %s "
+        f"AND {qn('booked')} < {qn('capacity')} "
+        f"AND (SELECT COUNT(*) FROM (SELECT 1 FROM {booking_table} "
+        f"WHERE {qn('national_id')} = %s AND {qn('group_id')} = %s AND {qn('status')} = %s "
+        f"AND {qn('start')} > %s AND {qn('start')} < %s LIMIT %s) held) < %s "
+        f"RETURNING {qn('id')}, {qn('end')}"
+    )
+    params = [
+        centre.pk,
+        group.pk,
+        _db_value("start", planned.start),
+        national_id,
+        group.pk,
+        BookingStatus.BOOKED.value,
+        _db_value("start", planned.start - span),
+        _db_value("start", planned.start + span),
+        rules.max_active_per_group,
+        rules.max_active_per_group,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), _as_utc(row[1])
+    _check_cap(
+        national_id=national_id, group=group, start=planned.start, rules=rules, centre=centre
+    )
+    raise Conflict(
+        _("This time has just been fully booked. Please choose another time."),
+        field="start",
+        code="slot_full",
+    )
+
+
 def _claim_place(slot_id: int) -> None:
     taken = Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1)
     if taken != 1:
@@ -253,12 +345,15 @@ def _lock_citizen(country, national_id: str) -> None:
     The row stays locked until the transaction ends, so one citizen's bookings are decided
     one after the other.
     """
-    CitizenRecord.objects.bulk_create(
-        [CitizenRecord(country=country, national_id=national_id)],
-        update_conflicts=True,
-        unique_fields=["country", "national_id"],
-        update_fields=["national_id"],
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(CitizenRecord._meta.db_table)} "  # noqa: S608 -- model metadata
+        f"({qn('country_id')}, {qn('national_id')}, {qn('no_shows')}) VALUES (%s, %s, 0) "
+        f"ON CONFLICT ({qn('country_id')}, {qn('national_id')}) "
+        f"DO UPDATE SET {qn('national_id')} = EXCLUDED.{qn('national_id')}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [country.pk, national_id])
 
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
@@ -405,14 +500,14 @@ def booking_create(
     if planned is None or planned.start != start:
         planned = check_target(centre=centre, service=service, start=start, rules=rules)
     group = service.group
-    slot = materialise_slot(centre, group, planned)
+    _ensure_slot(centre, group, planned)
     for attempt in range(3):
         try:
             booking = _create_in_transaction(
                 centre=centre,
                 service=service,
                 group=group,
-                slot=slot,
+                planned=planned,
                 national_id=national_id,
                 phone=phone,
                 language=language,
@@ -432,7 +527,9 @@ def booking_create(
             if not isinstance(exc, IntegrityError):
                 raise
             if Booking.objects.filter(
-                slot=slot,
+                centre=centre,
+                group=group,
+                start=planned.start,
                 national_id=national_id,
                 status__in=[BookingStatus.BOOKED, BookingStatus.CHECKED_IN],
             ).exists():
@@ -450,7 +547,7 @@ def _create_in_transaction(
     centre: Centre,
     service: Service,
     group: ServiceGroup,
-    slot: Slot,
+    planned: PlannedSlot,
     national_id: str,
     phone: str,
     language: str,
@@ -464,17 +561,16 @@ def _create_in_transaction(
     now = clock.now()
     with transaction.atomic():
         _lock_citizen(centre.country, national_id)
-        _check_cap(
-            national_id=national_id, group=group, start=slot.start, rules=rules, centre=centre
+        slot_id, end = _claim_place_within_cap(
+            centre=centre, group=group, planned=planned, national_id=national_id, rules=rules
         )
-        _claim_place(slot.pk)
         booking = Booking.objects.create(
             centre=centre,
             service=service,
             group=group,
-            slot=slot,
-            start=slot.start,
-            end=slot.end,
+            slot_id=slot_id,
+            start=planned.start,
+            end=end,
             national_id=national_id,
             phone=phone,
             language=language,
@@ -482,7 +578,7 @@ def _create_in_transaction(
             created_by=actor if getattr(actor, "pk", None) else None,
             created_at=now,
             updated_at=now,
-            reminder_sent_at=now if _reminder_already_covered(slot.start, centre) else None,
+            reminder_sent_at=now if _reminder_already_covered(planned.start, centre) else None,
         )
         if idempotency_key:
             IdempotencyKey.objects.create(

@@ -35,6 +35,7 @@ WATCHED_MODELS = {
     "centres.Centre",
     "centres.Counter",
     "centres.CounterGroup",
+    "centres.Closure",
     "centres.RouteStop",
     "catalogue.Service",
     "catalogue.ServiceGroup",
