@@ -5,7 +5,7 @@ Errors are problem+json (the project's exception handler).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.urls import reverse
@@ -41,11 +41,29 @@ class BookingProblemSerializer(serializers.Serializer):
     field = serializers.CharField(required=False)
 
 
+def iso_datetime(value: datetime | None) -> str | None:
+    """A date-time as DRF's ``DateTimeField`` writes it: in the active time zone, ISO 8601."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class SlotSerializer(serializers.Serializer):
     start = serializers.DateTimeField(help_text="local time at the centre, with its UTC offset")
     end = serializers.DateTimeField()
     capacity = serializers.IntegerField(help_text="places for bookings in this slot")
     available = serializers.IntegerField(help_text="places still free")
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        """The declared fields, written directly (a slot listing writes dozens of them);
+        ``test_direct_representations_equal_drf`` keeps it equal to DRF's generic output."""
+        return {
+            "start": iso_datetime(instance["start"]),
+            "end": iso_datetime(instance["end"]),
+            "capacity": int(instance["capacity"]),
+            "available": int(instance["available"]),
+        }
 
 
 class OtpRequestSerializer(serializers.Serializer):
@@ -119,6 +137,20 @@ class BookingSerializer(serializers.ModelSerializer):
         return self._absolute(
             reverse("appointments:calendar", kwargs={"token": links.calendar_token(obj.code)})
         )
+
+    def to_representation(self, instance: Booking) -> dict[str, Any]:
+        """The declared fields, written directly (DRF builds the model fields on every call);
+        ``test_direct_representations_equal_drf`` keeps it equal to DRF's generic output."""
+        return {
+            "code": instance.code,
+            "centre": instance.centre.code,
+            "service": instance.service.code,
+            "start": iso_datetime(instance.start),
+            "end": iso_datetime(instance.end),
+            "status": str(instance.status),
+            "manage_url": self.get_manage_url(instance),
+            "calendar_url": self.get_calendar_url(instance),
+        }
 
 
 class NationalIdSerializer(serializers.Serializer):
