@@ -9,17 +9,20 @@ Concurrency
 ===========
 
 * **Places.** A booking takes its place with ``UPDATE slot SET booked = booked + 1
-  WHERE id = ? AND booked < capacity``. On PostgreSQL a second writer of the same row
-  waits for the first to commit and then re-checks the condition; on SQLite every
-  writing transaction is serialised (``BEGIN IMMEDIATE``). Zero rows updated means the
-  slot is full: 409. The CHECK constraint ``booked <= capacity`` stands behind it.
+  WHERE <centre, group, start> AND booked < capacity AND <the citizen is under the
+  cap> RETURNING id`` (a move: by the slot's id, after its own cap check). On
+  PostgreSQL a second writer of the same row waits for the first to commit and then
+  re-checks the condition; on SQLite every writing transaction is serialised (``BEGIN
+  IMMEDIATE``). Zero rows updated means the citizen is at the cap (checked again for
+  the message) or the slot is full: 409. The CHECK constraint ``booked <= capacity``
+  stands behind it.
 * **One citizen.** The citizen's :class:`CitizenRecord` row is locked first, so two
   bookings of the same ID number are decided one after the other and the per-citizen
   cap cannot be passed by sending both at once. A partial unique index also forbids two
   active bookings of one citizen in one slot.
-* **Slot rows** are created outside the booking transaction (``INSERT ... ON CONFLICT
-  DO NOTHING``), so concurrent first bookings of a slot do not wait for each other's
-  commit just to create the row.
+* **Slot rows** are created outside the booking transaction (one ``INSERT ... ON
+  CONFLICT DO NOTHING`` statement before it), so concurrent first bookings of a slot
+  do not wait for each other's commit just to create the row.
 * **Idempotency keys** are stored with the booking (unique). A replay finds the key and
   returns the same booking; two requests with the same key at once end with one booking:
   the loser's transaction fails (full slot, duplicate, or the key itself) and it then
@@ -825,80 +828,84 @@ def booking_check_in(*, centre: Centre, code: str, actor=None, walk_in: bool = F
     return _late_walk_in(booking, actor)
 
 
-def _check_in(booking: Booking, actor) -> CheckIn:
-    from onestop.queueing.models import Source
-    from onestop.queueing.services import ticket_issue
+def _ticket_for_booking(
+    booking: Booking,
+    actor,
+    *,
+    allowed: tuple[str, ...],
+    status: str,
+    action: str,
+    late: bool,
+) -> CheckIn:
+    """Lock the booking, issue its ticket, record the new status and the audit event.
 
-    with transaction.atomic():
-        booking = _locked(booking)
-        if booking.status != BookingStatus.BOOKED:
-            raise CheckInRefused(
-                _("This booking is %(status)s.") % {"status": booking.get_status_display()},
-                code="wrong_state",
-            )
-        before = _snapshot(booking)
-        ticket = ticket_issue(
-            centre=booking.centre,
-            service=booking.service,
-            source=Source.APPOINTMENT,
-            booked_start=booking.start,
-            phone=booking.phone,
-            language=booking.language,
-            actor=actor,
-        )
-        now = clock.now()
-        booking.status = BookingStatus.CHECKED_IN
-        booking.checked_in_at = now
-        booking.updated_at = now
-        booking.ticket = ticket
-        booking.save(update_fields=["status", "checked_in_at", "updated_at", "ticket"])
-        _audit(
-            booking,
-            "booking.checked_in",
-            actor,
-            before,
-            {**_snapshot(booking), "ticket": ticket.number},
-        )
-    return CheckIn(booking, ticket)
-
-
-def _late_walk_in(booking: Booking, actor) -> CheckIn:
+    On time (``late`` false) the ticket is an appointment ticket served first; late, it is
+    an ordinary walk-in ticket (reception's when staff checks the citizen in, else the
+    kiosk's) and a still-held place goes back to walk-ins.
+    """
     from onestop.queueing.models import Source
     from onestop.queueing.services import ticket_issue
 
     staff = actor is not None and getattr(actor, "is_authenticated", False)
     with transaction.atomic():
         booking = _locked(booking)
-        if booking.status not in (BookingStatus.BOOKED, BookingStatus.NO_SHOW):
+        if booking.status not in allowed:
             raise CheckInRefused(
                 _("This booking is %(status)s.") % {"status": booking.get_status_display()},
                 code="wrong_state",
             )
         before = _snapshot(booking)
-        ticket = ticket_issue(
-            centre=booking.centre,
-            service=booking.service,
-            source=Source.RECEPTION if staff else Source.KIOSK,
-            phone=booking.phone,
-            language=booking.language,
-            actor=actor if staff else None,
-        )
-        if booking.status == BookingStatus.BOOKED:
-            _release_place(booking.slot_id, to_walk_ins=True)
+        if late:
+            ticket = ticket_issue(
+                centre=booking.centre,
+                service=booking.service,
+                source=Source.RECEPTION if staff else Source.KIOSK,
+                phone=booking.phone,
+                language=booking.language,
+                actor=actor if staff else None,
+            )
+            if booking.status == BookingStatus.BOOKED:
+                _release_place(booking.slot_id, to_walk_ins=True)
+        else:
+            ticket = ticket_issue(
+                centre=booking.centre,
+                service=booking.service,
+                source=Source.APPOINTMENT,
+                booked_start=booking.start,
+                phone=booking.phone,
+                language=booking.language,
+                actor=actor,
+            )
         now = clock.now()
-        booking.status = BookingStatus.LATE
+        booking.status = status
         booking.checked_in_at = now
         booking.updated_at = now
         booking.ticket = ticket
         booking.save(update_fields=["status", "checked_in_at", "updated_at", "ticket"])
-        _audit(
-            booking,
-            "booking.late_walk_in",
-            actor,
-            before,
-            {**_snapshot(booking), "ticket": ticket.number},
-        )
-    return CheckIn(booking, ticket, walk_in=True)
+        _audit(booking, action, actor, before, {**_snapshot(booking), "ticket": ticket.number})
+    return CheckIn(booking, ticket, walk_in=late)
+
+
+def _check_in(booking: Booking, actor) -> CheckIn:
+    return _ticket_for_booking(
+        booking,
+        actor,
+        allowed=(BookingStatus.BOOKED,),
+        status=BookingStatus.CHECKED_IN,
+        action="booking.checked_in",
+        late=False,
+    )
+
+
+def _late_walk_in(booking: Booking, actor) -> CheckIn:
+    return _ticket_for_booking(
+        booking,
+        actor,
+        allowed=(BookingStatus.BOOKED, BookingStatus.NO_SHOW),
+        status=BookingStatus.LATE,
+        action="booking.late_walk_in",
+        late=True,
+    )
 
 
 # --------------------------------------------------------------------------- sweeps
