@@ -49,10 +49,16 @@ def main() -> None:
     for url in urls[:50]:  # warm-up: imports, caches, prepared statements
         client.get(url)
 
+    listing_profiler = cProfile.Profile() if args.profile else None
     started = time.process_time()
+    if listing_profiler:
+        listing_profiler.enable()
     for index in range(args.listings):
         response = client.get(urls[index % len(urls)])
         assert response.status_code == 200, response.content[:300]
+    if listing_profiler:
+        listing_profiler.disable()
+        listing_profiler.dump_stats(str(ROOT / "var" / "bench-appointments-cpu-listing.prof"))
     listing_ms = (time.process_time() - started) * 1000 / args.listings
     with CaptureQueriesContext(connection) as listing_sql:
         client.get(urls[7])

@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p var
+: > var/bench-appointments-server.log  # the servers' warnings (4xx answers are logged by Django)
 WORKERS=${WORKERS:-3}
 CLIENTS=${CLIENTS:-32}
 BOOKINGS=${BOOKINGS:-6000}
@@ -58,19 +59,18 @@ else
 fi
 export ONESTOP_PACK=az ALLOWED_HOSTS=127.0.0.1,localhost
 export ONESTOP_OUTBOX_DIR=${ONESTOP_OUTBOX_DIR:-$(mktemp -d)/outbox}
-mkdir -p var
 $PY manage.py migrate -v0
 $PY bench/appointments/prepare.py --out var/bench-appointments.json
 if [ "$SERVER" = gunicorn ]; then
   .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --worker-class gthread \
-    --workers "$WORKERS" --threads "$THREADS" --log-level warning &
+    --workers "$WORKERS" --threads "$THREADS" --log-level warning 2>>var/bench-appointments-server.log &
   server=$!
   described="gunicorn gthread workers=$WORKERS threads=$THREADS"
 else
   app=config.asgi:application interface=asgi3
   if [ "$INTERFACE" = wsgi ]; then app=config.wsgi:application interface=wsgi; fi
   .venv/bin/uvicorn "$app" --interface "$interface" --host 127.0.0.1 --port "$PORT" \
-    --workers "$WORKERS" --log-level warning --no-access-log &
+    --workers "$WORKERS" --log-level warning --no-access-log 2>>var/bench-appointments-server.log &
   server=$!
   described="uvicorn $INTERFACE workers=$WORKERS"
 fi

@@ -235,10 +235,10 @@ def slots_on(
     if not plan:
         return []
     rows = {
-        s.start: s
-        for s in Slot.objects.filter(
+        row[0]: row
+        for row in Slot.objects.filter(
             centre=centre, group=group, start__gte=plan[0].start, start__lte=plan[-1].start
-        )
+        ).values_list("start", "end", "capacity", "booked")
     }
     now = clock.now()
     out = []
@@ -247,7 +247,7 @@ def slots_on(
             continue
         row = rows.get(planned.start)
         if row is not None:
-            out.append(SlotView(row.start, row.end, row.capacity, row.booked))
+            out.append(SlotView(*row))
         else:
             out.append(SlotView(planned.start, planned.end, planned.capacity, 0))
     return out
