@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from onestop.core import clock
+from onestop.core.sql import insert_statement, insert_values, mark_saved
 
 from .models import AuditEvent, AuditStream
 
@@ -76,28 +77,14 @@ def audit_record(*, stream: str, action: str, obj: Any = None, object_type: str 
     return event
 
 
-def _insert_sql() -> tuple[str, list]:
-    """``INSERT INTO event (…) VALUES (…)`` for the event's concrete fields, built once per process."""
-    qn = connection.ops.quote_name
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(qn(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
-
-
-_INSERT: dict[str, tuple[str, list]] = {}
-
-
 def _append(event: AuditEvent) -> None:
     """Insert ``event`` and move the stream head's hash to it.
 
     On PostgreSQL both go in one statement (a data-modifying ``WITH``), one round trip less
     while the head row is locked; elsewhere in two.
     """
-    if connection.vendor not in _INSERT:
-        _INSERT[connection.vendor] = _insert_sql()
-    insert, fields = _INSERT[connection.vendor]
-    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    insert, fields = insert_statement(AuditEvent)
+    values = insert_values(event, fields)
     qn = connection.ops.quote_name
     head = qn(AuditStream._meta.db_table)
     with connection.cursor() as cursor:
@@ -106,14 +93,12 @@ def _append(event: AuditEvent) -> None:
                 f"WITH e AS ({insert} RETURNING {qn('id')}) "  # noqa: S608 -- names from model metadata
                 f"UPDATE {head} SET {qn('last_hash')} = %s FROM e WHERE {head}.{qn('name')} = %s RETURNING e.{qn('id')}",
                 [*values, event.hash, event.stream])
-            event.pk = cursor.fetchone()[0]
+            mark_saved(event, cursor.fetchone()[0])
         else:
             cursor.execute(f"{insert} RETURNING {qn('id')}", values)
-            event.pk = cursor.fetchone()[0]
+            mark_saved(event, cursor.fetchone()[0])
             cursor.execute(f"UPDATE {head} SET {qn('last_hash')} = %s WHERE {qn('name')} = %s",  # noqa: S608
                            [event.hash, event.stream])
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 def _advance_head(stream: str) -> tuple[int, str]:

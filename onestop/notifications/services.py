@@ -33,11 +33,12 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from onestop.core import clock
+from onestop.core.sql import insert_statement, insert_values, mark_saved
 
 from .base import ProviderError
 from .models import Channel, OutboxMessage, Status
@@ -110,23 +111,32 @@ def message_enqueue(*, channel: str, to: str, text: str, subject: str = "", temp
     if not (text or "").strip():
         raise ValueError("a message needs text")
     dedupe_key = dedupe_key or None
-    if dedupe_key is not None:
-        existing = OutboxMessage.objects.using(using).filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic(using=using):  # a savepoint: a clash leaves the caller's work intact
-            message = OutboxMessage.objects.using(using).create(
-                channel=channel, to=to, text=text, subject=subject, template=template,
-                language=language, dedupe_key=dedupe_key, next_attempt_at=clock.now(),
-            )
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        # Another transaction queued the same key first and has committed since.
+    message = OutboxMessage(channel=channel, to=to, text=text, subject=subject, template=template,
+                            language=language, dedupe_key=dedupe_key, next_attempt_at=clock.now())
+    if not _insert_new(message, using):
+        # The key is already queued (by this transaction or one committed before).
         return OutboxMessage.objects.using(using).get(dedupe_key=dedupe_key)
     transaction.on_commit(partial(deliver_soon, message.pk), using=using, robust=True)
     return message
+
+
+def _insert_new(message: OutboxMessage, using: str) -> bool:
+    """Insert ``message`` in one statement; ``False`` when its dedupe key is already queued.
+
+    ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``: a clash inserts nothing
+    and raises nothing, so the caller's transaction goes on without a savepoint.
+    """
+    connection = connections[using]
+    insert, fields = insert_statement(OutboxMessage, connection)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"{insert} ON CONFLICT ({qn('dedupe_key')}) DO NOTHING RETURNING {qn('id')}",
+                       insert_values(message, fields, connection))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    mark_saved(message, row[0], connection)
+    return True
 
 
 def deliver_soon(message_id: int) -> None:
