@@ -176,12 +176,12 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
         if open_counters == 0:
             return None
     if rates is None:
-        mu, theta, cv = group_rates(centre, group, with_cv=True)
+        mu, theta, cv = _rates_with_cv(centre, group)
     elif len(rates) >= 3:
-        mu, theta, cv = rates[:3]
+        mu, theta, cv = rates[0], rates[1], rates[2]
     else:
-        mu, theta = rates
-        cv = group_rates(centre, group, with_cv=True)[2]
+        mu, theta = rates[0], rates[1]
+        cv = _rates_with_cv(centre, group)[2]
     # The mean assumes the counters now open keep serving; the P95 also knows the closing
     # time. With 0 counters after closing, a citizen not called by then waits "forever":
     # when fewer than 95% are called before closing, the P95 falls back to the open roster.
@@ -313,10 +313,15 @@ def served_group_ids(centre: Centre) -> frozenset[int]:
                           .values_list("group_id", flat=True)))
 
 
+def _rates_with_cv(centre: Centre, group: ServiceGroup) -> tuple[float, float, float]:
+    mu, theta, cv = group_rates(centre, group, with_cv=True)  # type: ignore[misc]  # three with with_cv
+    return mu, theta, cv
+
+
 def group_rates_cached(centre: Centre, group: ServiceGroup) -> tuple[float, float, float]:
     """``group_rates(..., with_cv=True)`` kept per process for 30 seconds (learned over 30 days)."""
     return localcache.get_or_set(("rates", centre.pk, group.pk), RATES_LOCAL_SECONDS,
-                                 lambda: group_rates(centre, group, with_cv=True))
+                                 lambda: _rates_with_cv(centre, group))
 
 
 def _queue_load_sql(priority_only: bool) -> str:

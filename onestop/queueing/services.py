@@ -135,6 +135,13 @@ def _next_sequence(centre: Centre, day, prefix: str) -> int:
 _NUMBERED_FIELDS = ("sequence", "number")
 
 
+def _column_type(field) -> str:
+    column_type = field.db_type(connection)
+    if column_type is None:  # only fields without a column, which concrete_fields excludes
+        raise AssertionError(f"{field.name} has no column type")
+    return column_type
+
+
 def _numbered_insert_sql() -> tuple[str, list]:
     """PostgreSQL: take the number and insert the ticket in one statement.
 
@@ -145,8 +152,8 @@ def _numbered_insert_sql() -> tuple[str, list]:
     """
     qn = connection.ops.quote_name
     fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key and f.name not in _NUMBERED_FIELDS]
-    columns = ", ".join([qn(f.column) for f in fields] + [qn("sequence"), qn("number")])
-    values = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
+    columns = ", ".join([qn(str(f.column)) for f in fields] + [qn("sequence"), qn("number")])
+    values = ", ".join(f"CAST(%s AS {_column_type(f)})" for f in fields)
     last = f"s.{qn('last')}"
     number = (f"CAST(%s AS varchar) || CASE WHEN {last} < 1000 THEN lpad(CAST({last} AS text), 3, '0') "
               f"ELSE CAST({last} AS text) END")
