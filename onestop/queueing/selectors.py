@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -196,7 +197,9 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
     return WaitEstimate(mean=base.mean, p95=p95)
 
 
-def _position_sql(priority_only: bool) -> str:
+@functools.cache
+def _position_sql(vendor: str, priority_only: bool) -> str:
+    """Built once per process and database vendor (names quoted for ``connection``)."""
     qn = connection.ops.quote_name
     t = qn(Ticket._meta.db_table)
     fairness, pk = f"{t}.{qn('fairness_at')}", f"{t}.{qn('id')}"
@@ -215,8 +218,7 @@ def ticket_position(ticket: Ticket) -> int:
     if ticket.status != Status.WAITING:
         return 0
     priority_only = ticket.priority_group_id is not None
-    sql = localcache.get_or_set(("sql", "position", connection.vendor, priority_only), 3600,
-                                lambda: _position_sql(priority_only))
+    sql = _position_sql(connection.vendor, priority_only)
     fairness = connection.ops.adapt_datetimefield_value(ticket.fairness_at)
     with connection.cursor() as cursor:
         cursor.execute(sql, [ticket.centre_id, ticket.group_id, Status.WAITING, fairness, fairness, ticket.pk])
@@ -324,7 +326,9 @@ def group_rates_cached(centre: Centre, group: ServiceGroup) -> tuple[float, floa
                                  lambda: _rates_with_cv(centre, group))
 
 
-def _queue_load_sql(priority_only: bool) -> str:
+@functools.cache
+def _queue_load_sql(vendor: str, priority_only: bool) -> str:
+    """Built once per process and database vendor (names quoted for ``connection``)."""
     qn = connection.ops.quote_name
     ticket = qn(Ticket._meta.db_table)
     link, counter, state = (qn(m._meta.db_table) for m in (CounterGroup, Counter, CounterState))
@@ -346,8 +350,7 @@ def queue_load(centre: Centre, group: ServiceGroup, *, priority_only: bool = Fal
     With ``priority_only`` only waiting citizens of a priority group are counted (those a
     priority ticket can have ahead of it). The statement is built once per process.
     """
-    sql = localcache.get_or_set(("sql", "queue_load", connection.vendor, priority_only), 3600,
-                                lambda: _queue_load_sql(priority_only))
+    sql = _queue_load_sql(connection.vendor, priority_only)
     with connection.cursor() as cursor:
         cursor.execute(sql, [centre.pk, group.pk, Status.WAITING, group.pk, centre.pk, CounterStatus.OPEN])
         ahead, open_counters = cursor.fetchone()

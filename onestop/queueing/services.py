@@ -16,6 +16,7 @@ Concurrency:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable
 
@@ -142,7 +143,8 @@ def _column_type(field) -> str:
     return column_type
 
 
-def _numbered_insert_sql() -> tuple[str, list]:
+@functools.cache
+def _numbered_insert_sql(vendor: str) -> tuple[str, list]:
     """PostgreSQL: take the number and insert the ticket in one statement.
 
     ``WITH s AS (UPDATE sequence … RETURNING last) INSERT INTO ticket … SELECT …, s.last,
@@ -163,9 +165,6 @@ def _numbered_insert_sql() -> tuple[str, list]:
     return sql, fields
 
 
-_NUMBERED_INSERT: dict[str, tuple[str, list]] = {}
-
-
 def _insert_numbered(ticket: Ticket) -> None:
     """Give ``ticket`` the next number of its centre, day and prefix and insert it.
 
@@ -177,9 +176,7 @@ def _insert_numbered(ticket: Ticket) -> None:
         ticket.number = f"{ticket.prefix}{ticket.sequence:03d}"
         ticket.save(force_insert=True)
         return
-    if "postgresql" not in _NUMBERED_INSERT:
-        _NUMBERED_INSERT["postgresql"] = _numbered_insert_sql()
-    sql, fields = _NUMBERED_INSERT["postgresql"]
+    sql, fields = _numbered_insert_sql(connection.vendor)
     values = [f.get_db_prep_save(f.pre_save(ticket, True), connection) for f in fields]
     params = [ticket.centre_id, ticket.day, ticket.prefix, *values, ticket.prefix]
     for _attempt in range(2):
