@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from onestop.catalogue.models import Service
 from onestop.centres.models import Centre
 from onestop.core.problems import DomainError, exception_handler
+from onestop.core.validation import validated_data
 from onestop.queueing.api import TicketSerializer
 from onestop.web.selectors import current_country
 
@@ -416,9 +417,7 @@ class BookingCreate(APIView):
     def post(self, request: Request) -> Response:
         from onestop.accounts.otp import otp_verify
 
-        body = BookingRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        v = body.validated_data
+        v = validated_data(BookingRequestSerializer, request.data)
         country = _country(request)
         centre = centre_or_422(country, v["centre"])
         service = service_or_422(country, v["service"])

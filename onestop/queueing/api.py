@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from urllib.parse import quote
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -14,6 +17,7 @@ from rest_framework.views import APIView
 from onestop.catalogue.models import PriorityGroup, Service, ServiceGroup
 from onestop.centres.models import Centre, Counter
 from onestop.core.problems import DomainError
+from onestop.core.validation import validated_data
 from onestop.web.selectors import current_country
 
 from . import services
@@ -104,7 +108,10 @@ class TicketSerializer(serializers.ModelSerializer):
         return obj.counter.number if obj.counter_id else None
 
     def get_position(self, obj) -> int:
-        return ticket_position(obj)
+        # A ticket just issued carries the count its estimate was made from (read a moment
+        # before its number was taken); any later read counts again.
+        at_issue = getattr(obj, "position_at_issue", None)
+        return at_issue if at_issue is not None else ticket_position(obj)
 
     @extend_schema_field(EstimateSerializer(allow_null=True))
     def get_estimated_wait(self, obj) -> dict | None:
@@ -114,8 +121,15 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def get_status_url(self, obj) -> str:
         request = self.context.get("request")
-        path = reverse("queueing:ticket_page", kwargs={"token": obj.token})
+        path = _ticket_page_prefix(get_script_prefix()) + quote(obj.token, safe="") + "/"
         return request.build_absolute_uri(path) if request else path
+
+
+@functools.lru_cache(maxsize=16)
+def _ticket_page_prefix(script_prefix: str) -> str:
+    """The phone page's path up to its token, reversed once per script prefix."""
+    path = reverse("queueing:ticket_page", kwargs={"token": "T"})
+    return path[: -len("T/")]
 
 
 class TicketRequest(serializers.Serializer):
@@ -188,9 +202,7 @@ class TicketIssue(APIView):
     @extend_schema(request=TicketRequest, responses={201: TicketSerializer}, summary="Issue a ticket")
     def post(self, request, centre):
         c = _centre(centre)
-        data = TicketRequest(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated_data(TicketRequest, request.data)
         service = service_by_code(c.country, v["service"])
         if service is None:
             raise DomainError(f"unknown service '{v['service']}'", field="service")

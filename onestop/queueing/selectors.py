@@ -171,8 +171,7 @@ def estimate_for(centre: Centre, group: ServiceGroup, ahead: int, open_counters:
     if open_counters == 0:
         # Nobody serves the group right now: announce with the counters that serve it at all.
         if serving_counters is None:
-            serving_counters = Counter.objects.filter(centre=centre, archived_at__isnull=True,
-                                                      group_links__group=group).count()
+            serving_counters = serving_counts(centre).get(group.pk, 0)
         open_counters = serving_counters
         if open_counters == 0:
             return None
@@ -307,12 +306,19 @@ def service_by_code(country, code: str) -> Service | None:
                                                                archived_at__isnull=True).first())
 
 
+def serving_counts(centre: Centre) -> dict[int, int]:
+    """Counters of ``centre`` (open or not) serving each group: ``{group id: counters}``."""
+    def compute() -> dict[int, int]:
+        rows = (CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True)
+                .values("group_id").annotate(n=Count("counter_id", distinct=True)).values_list("group_id", "n"))
+        return {group_id: n for group_id, n in rows}
+
+    return localcache.get_or_set(("serving-counts", centre.pk), HALL_CACHE_SECONDS, compute)
+
+
 def served_group_ids(centre: Centre) -> frozenset[int]:
     """Groups served by at least one counter of ``centre`` (open or not)."""
-    return localcache.get_or_set(
-        ("served-groups", centre.pk), HALL_CACHE_SECONDS,
-        lambda: frozenset(CounterGroup.objects.filter(counter__centre=centre, counter__archived_at__isnull=True)
-                          .values_list("group_id", flat=True)))
+    return frozenset(serving_counts(centre))
 
 
 def _rates_with_cv(centre: Centre, group: ServiceGroup) -> tuple[float, float, float]:

@@ -237,6 +237,7 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
                     estimate_p95=estimate.p95 if estimate else None,
                 )
                 _insert_numbered(ticket)
+                ticket.position_at_issue = ahead  # type: ignore[attr-defined]  # read by the API's response
                 _audit(ticket, "ticket.issued", actor, after={**_snapshot(ticket), "source": source,
                                                               "priority": getattr(priority_group, "code", None)})
                 events.after_commit_ticket_issued(ticket)

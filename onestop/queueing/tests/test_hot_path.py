@@ -23,6 +23,7 @@ from onestop.queueing.selectors import (
     queue_load,
     served_group_ids,
     service_by_code,
+    serving_counts,
     ticket_position,
 )
 
@@ -124,3 +125,38 @@ def test_numbering_creates_the_day_row_and_counts_from_it(hall):
         second = q.ticket_issue(centre=hall["hq"], service=hall["id"], source="kiosk")
     row = TicketSequence.objects.get(centre=hall["hq"], day=first.day, prefix=first.prefix)
     assert (first.sequence, second.sequence, row.last) == (1, 2, 2)
+
+
+def test_issue_response_position_is_the_count_the_estimate_used(hall, client):
+    """The issue response reports the citizens ahead without counting again; it must agree
+    with a fresh count (sequential issues: nothing happens between the two)."""
+    hq = hall["hq"]
+    priority = PriorityGroup.objects.filter(country=hq.country).first()
+    url = f"/api/v1/centres/{hq.code}/tickets/"
+    with time_machine.travel(OPEN_TIME, tick=True):
+        q.counter_open(counter=hall["c1"], operator=hall["op1"])
+        bodies = [{"service": hall["id"].code}] * 3
+        if priority is not None:
+            bodies += [{"service": hall["id"].code, "priority_group": priority.code}] * 2
+        bodies.append({"service": hall["id"].code})
+        for body in bodies:
+            response = client.post(url, body, content_type="application/json")
+            assert response.status_code == 201, response.content
+            data = response.json()
+            ticket = Ticket.objects.get(pk=data["id"])
+            assert data["position"] == ticket_position(ticket)
+            assert data["status_url"] == f"http://testserver/hall/t/{ticket.token}/"
+            assert client.get(f"/api/v1/tickets/{ticket.pk}/").json()["position"] == data["position"]
+    assert Ticket.objects.filter(centre=hq).count() == len(bodies)
+
+
+def test_serving_counts_are_cached_and_follow_counter_changes(hall):
+    hq, group = hall["hq"], hall["id"].group
+    expected = Counter.objects.filter(centre=hq, archived_at__isnull=True, group_links__group=group).count()
+    localcache.clear()
+    counts = serving_counts(hq)
+    assert counts[group.pk] == expected
+    assert served_group_ids(hq) == frozenset(counts)
+    hall["c1"].archived_at = OPEN_TIME
+    hall["c1"].save()  # a watched model: the cache of this process is cleared at once
+    assert serving_counts(hq).get(group.pk, 0) == expected - 1
