@@ -12,4 +12,4 @@ export DJANGO_SETTINGS_MODULE=bench.appointments.settings ONESTOP_PACK=az
 export DEBUG=${DEBUG:-0} BENCH_IP_LIMITS=off ONESTOP_OUTBOX_DIR=${ONESTOP_OUTBOX_DIR:-$(mktemp -d)/outbox}
 .venv/bin/python manage.py migrate -v0
 .venv/bin/python bench/appointments/prepare.py --out var/bench-appointments-cpu.json --identities 2000 >/dev/null
-.venv/bin/python bench/appointments/cpu.py --plan var/bench-appointments-cpu.json "$@"
+${PYSPY:-} .venv/bin/python bench/appointments/cpu.py --plan var/bench-appointments-cpu.json "$@"

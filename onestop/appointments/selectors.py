@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,13 +11,15 @@ from fractions import Fraction
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Avg, F, QuerySet
 
 from onestop.catalogue.models import Service, ServiceGroup
 from onestop.centres.models import Centre, CentreKind, CounterGroup
 from onestop.centres.selectors import opening_intervals
 from onestop.core import clock, localcache
 from onestop.core.calendar import WorkingCalendar
+from onestop.core.sql import fetch_rows, prep, select_statement
 
 from .models import ACTIVE_STATUSES, Booking, BookingStatus, CapacityOverride, CitizenRecord, Slot
 from .rules import BookingRules
@@ -113,13 +116,25 @@ def is_closed(centre: Centre, day: date) -> bool:
     return centre_calendar(centre).is_holiday(day)
 
 
+@functools.cache
+def _overrides_sql(vendor: str) -> str:
+    # built once per process and vendor; "group = %s OR group IS NULL" is added by hand
+    base = select_statement(CapacityOverride, _OVERRIDE_COLUMNS, ("centre", "date >=", "date <="))
+    group = connection.ops.quote_name(CapacityOverride._meta.get_field("group").column)
+    return f"{base} AND ({group} = %s OR {group} IS NULL)"
+
+
+_OVERRIDE_COLUMNS = ("date", "group", "capacity")
+
+
 def overrides_for(centre: Centre, group: ServiceGroup, first: date, last: date) -> dict[date, int]:
     """Capacity overrides per date; one for the group wins over one for every group."""
     out: dict[date, int] = {}
-    rows = (
-        CapacityOverride.objects.filter(centre=centre, date__gte=first, date__lte=last)
-        .filter(Q(group=group) | Q(group__isnull=True))
-        .values_list("date", "group_id", "capacity")
+    rows = fetch_rows(
+        CapacityOverride,
+        _OVERRIDE_COLUMNS,
+        _overrides_sql(connection.vendor),
+        [centre.pk, prep(CapacityOverride, "date", first), prep(CapacityOverride, "date", last), group.pk],
     )
     specific: set[date] = set()
     for day, group_id, capacity in rows:
@@ -221,6 +236,14 @@ def booking_window(centre: Centre, rules: BookingRules | None = None) -> tuple[d
     return today, today + timedelta(days=rules.horizon_days)
 
 
+_SLOT_COLUMNS = ("start", "end", "capacity", "booked")
+
+
+@functools.cache
+def _slots_sql(vendor: str) -> str:
+    return select_statement(Slot, _SLOT_COLUMNS, ("centre", "group", "start >=", "start <="))
+
+
 def slots_on(
     centre: Centre,
     group: ServiceGroup,
@@ -236,9 +259,12 @@ def slots_on(
         return []
     rows = {
         row[0]: row
-        for row in Slot.objects.filter(
-            centre=centre, group=group, start__gte=plan[0].start, start__lte=plan[-1].start
-        ).values_list("start", "end", "capacity", "booked")
+        for row in fetch_rows(
+            Slot,
+            _SLOT_COLUMNS,
+            _slots_sql(connection.vendor),
+            [centre.pk, group.pk, prep(Slot, "start", plan[0].start), prep(Slot, "start", plan[-1].start)],
+        )
     }
     now = clock.now()
     out = []

@@ -37,3 +37,52 @@ def mark_saved(instance: Model, pk, connection=default_connection) -> None:
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+def select_statement(model: type[Model], names: tuple[str, ...], where: tuple[str, ...],
+                     connection=default_connection) -> str:
+    """``SELECT <names> FROM <table> WHERE <a> = %s AND …`` for fields of ``model``.
+
+    Each ``where`` item is a field name with an optional operator after a space
+    (``"start >="``); the parameters follow in the same order.
+    """
+    qn = connection.ops.quote_name
+    opts = model._meta
+    table = qn(opts.db_table)
+    columns = ", ".join(f"{table}.{qn(opts.get_field(name).column)}" for name in names)
+    conditions = []
+    for item in where:
+        name, _, operator = item.partition(" ")
+        conditions.append(f"{table}.{qn(opts.get_field(name).column)} {operator or '='} %s")
+    return f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608 -- names from model metadata
+
+
+def fetch_rows(model: type[Model], names: tuple[str, ...], sql: str, params: list,
+               connection=default_connection) -> list[tuple]:
+    """Run ``sql`` (selecting the fields ``names`` of ``model``) and convert each value as
+    the ORM's ``values_list`` would (time zones, SQLite's text dates)."""
+    converters = []
+    for name in names:
+        field = model._meta.get_field(name)
+        col = field.get_col(model._meta.db_table)  # type: ignore[attr-defined]  # concrete fields only
+        functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        converters.append((functions, col))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        raw = cursor.fetchall()
+    if not any(functions for functions, _ in converters):
+        return raw
+    rows = []
+    for row in raw:
+        values = []
+        for value, (functions, col) in zip(row, converters, strict=True):
+            for function in functions:
+                value = function(value, col, connection)
+            values.append(value)
+        rows.append(tuple(values))
+    return rows
+
+
+def prep(model: type[Model], name: str, value, connection=default_connection):
+    """``value`` as the field ``name`` of ``model`` sends it in a query (SQLite: dates as text)."""
+    return model._meta.get_field(name).get_db_prep_value(value, connection, prepared=False)
