@@ -9,7 +9,8 @@ from .scope import centres_for
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("onestop", {"fields": ("role", "centres", "agencies", "language")}))
+    # django-stubs types every ModelAdmin.fieldsets as optional; auth's UserAdmin always sets a tuple.
+    fieldsets = (*BaseUserAdmin.fieldsets, ("onestop", {"fields": ("role", "centres", "agencies", "language")}))  # type: ignore[misc]
     filter_horizontal = ("centres", "agencies", "groups", "user_permissions")
 
     def get_queryset(self, request):

@@ -36,12 +36,12 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import formats, translation
@@ -234,7 +234,8 @@ def materialise_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) 
 
 
 def _db_value(field: str, value: Any) -> Any:
-    return Slot._meta.get_field(field).get_db_prep_value(value, connection)
+    # Slot's own columns, never a reverse relation.
+    return cast("Field[Any, Any]", Slot._meta.get_field(field)).get_db_prep_value(value, connection)
 
 
 def _ensure_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> None:

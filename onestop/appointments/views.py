@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import segno
@@ -91,7 +91,7 @@ def _render(
     tz = (
         centre.time_zone
         if centre is not None
-        else (getattr(request, "country", None) and request.country.time_zone) or "UTC"
+        else ((country := getattr(request, "country", None)) and country.time_zone) or "UTC"
     )
     if "step" in context:
         context["step_labels"] = _step_labels()
@@ -517,7 +517,7 @@ def reception_index(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Staff only."))
     rows = centres_for(request.user).filter(archived_at__isnull=True)
     if rows.count() == 1:
-        return redirect("appointments:reception", centre=rows.first().code)
+        return redirect("appointments:reception", centre=cast(Centre, rows.first()).code)
     return _render(request, "appointments/reception_index.html", {"centres": rows})
 
 

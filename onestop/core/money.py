@@ -42,8 +42,8 @@ def parse_amount(raw: object, currency: str, decimals: int = 2) -> Decimal:
         raise MoneyError(f"fee must be an amount in {currency}, got {raw!r}")
     if value < 0:
         raise MoneyError(f"fee must not be negative, got {text}")
-    unit = Decimal(1).scaleb(-decimals)
-    rounded = value.quantize(unit, rounding=ROUND_HALF_UP)
+    minor_unit = Decimal(1).scaleb(-decimals)
+    rounded = value.quantize(minor_unit, rounding=ROUND_HALF_UP)
     if rounded != value:  # "5.005 AZN" has a digit below the minor unit; "100.00 AFN" does not
         raise MoneyError(f"fee has more than {decimals} decimals for {currency}: {text}")
     return rounded

@@ -8,6 +8,8 @@ are stored exactly as the ORM would store them).
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db import connection as default_connection
 from django.db.models import Field, Model
 
@@ -39,6 +41,11 @@ def mark_saved(instance: Model, pk, connection=default_connection) -> None:
     instance._state.db = connection.alias
 
 
+def _concrete_field(model: type[Model], name: str) -> Field:
+    """``model._meta.get_field(name)``: the helpers here name concrete fields, never a reverse relation."""
+    return cast(Field, model._meta.get_field(name))
+
+
 def select_statement(model: type[Model], names: tuple[str, ...], where: tuple[str, ...],
                      connection=default_connection) -> str:
     """``SELECT <names> FROM <table> WHERE <a> = %s AND …`` for fields of ``model``.
@@ -49,11 +56,11 @@ def select_statement(model: type[Model], names: tuple[str, ...], where: tuple[st
     qn = connection.ops.quote_name
     opts = model._meta
     table = qn(opts.db_table)
-    columns = ", ".join(f"{table}.{qn(opts.get_field(name).column)}" for name in names)
+    columns = ", ".join(f"{table}.{qn(_concrete_field(model, name).column)}" for name in names)
     conditions = []
     for item in where:
         name, _, operator = item.partition(" ")
-        conditions.append(f"{table}.{qn(opts.get_field(name).column)} {operator or '='} %s")
+        conditions.append(f"{table}.{qn(_concrete_field(model, name).column)} {operator or '='} %s")
     return f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608 -- names from model metadata
 
 
@@ -63,8 +70,8 @@ def fetch_rows(model: type[Model], names: tuple[str, ...], sql: str, params: lis
     the ORM's ``values_list`` would (time zones, SQLite's text dates)."""
     converters = []
     for name in names:
-        field = model._meta.get_field(name)
-        col = field.get_col(model._meta.db_table)  # type: ignore[attr-defined]  # concrete fields only
+        field = _concrete_field(model, name)
+        col = field.get_col(model._meta.db_table)
         functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
         converters.append((functions, col))
     with connection.cursor() as cursor:
@@ -85,4 +92,4 @@ def fetch_rows(model: type[Model], names: tuple[str, ...], sql: str, params: lis
 
 def prep(model: type[Model], name: str, value, connection=default_connection):
     """``value`` as the field ``name`` of ``model`` sends it in a query (SQLite: dates as text)."""
-    return model._meta.get_field(name).get_db_prep_value(value, connection, prepared=False)
+    return _concrete_field(model, name).get_db_prep_value(value, connection, prepared=False)

@@ -94,8 +94,8 @@ def pack_export(code: str, outdir: Path | str) -> Path:
     centres = []
     for centre in Centre.objects.filter(country=country, archived_at__isnull=True).prefetch_related(
             "counters__group_links__group", "route"):
-        entry: dict[str, Any] = {"code": centre.code, "kind": centre.kind, "name": centre.name,
-                                 "address": centre.address}
+        entry = {"code": centre.code, "kind": centre.kind, "name": centre.name,
+                 "address": centre.address}
         if centre.time_zone != country.time_zone:
             entry["time_zone"] = centre.time_zone
         if centre.hours:

@@ -184,10 +184,10 @@ class _Validator:
             elif source.data is not None and not isinstance(source.data, dict):
                 self.err(name, "", "the file must hold a mapping at the top")
                 source.data = {}
-            elif isinstance(source.data, dict) and FILES[name]:
+            elif isinstance(source.data, dict) and (sections := FILES[name]):
                 for key in source.data:
-                    if key not in FILES[name]:
-                        self.err(name, key, f"unknown section '{key}' (expected: {', '.join(FILES[name])})")
+                    if key not in sections:
+                        self.err(name, key, f"unknown section '{key}' (expected: {', '.join(sections)})")
         data: dict[str, Any] = {}
         data["country"] = self.country()
         data["agencies"] = self.agencies()
@@ -399,7 +399,8 @@ class _Validator:
     def groups(self) -> list[dict[str, Any]]:
         f = "services.yaml"
         out = []
-        codes, prefixes = [], {}
+        codes = []
+        prefixes: dict[str, str | None] = {}
         for i, item in enumerate(self.section(f, "service_groups")):
             path = f"service_groups[{i}]"
             if self.mapping(f, path, item) is None:
@@ -628,7 +629,8 @@ class _Validator:
         if not isinstance(value, list):
             self.err(f, path, "must be a list of {date, place, hours}")
             return []
-        out, seen = [], {}
+        out = []
+        seen: dict[date, str] = {}
         for i, stop in enumerate(value):
             spath = f"{path}[{i}]"
             if self.mapping(f, spath, stop) is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import models, transaction
 
@@ -60,7 +60,9 @@ class _Sync:
             if isinstance(new, models.Model):
                 old_id = getattr(obj, f"{name}_id")
                 if old_id != new.pk:
-                    old_obj = type(new).objects.filter(pk=old_id).first() if old_id else None
+                    # Model declares no `objects`; every model synced here has Django's implicit one.
+                    model = cast("type[Any]", type(new))
+                    old_obj = model.objects.filter(pk=old_id).first() if old_id else None
                     changed.append((name, getattr(old_obj, "code", old_id), getattr(new, "code", new.pk)))
                     setattr(obj, name, new)
                 continue
@@ -135,54 +137,54 @@ def _load(data: dict[str, Any], actor) -> LoadResult:
     archive_missing(ServiceGroup, keep_groups, "service group")
     # A prefix moving between two kept groups: clear the old holder's prefix first.
     prefixes = {g["code"]: g["prefix"] for g in data["service_groups"]}
-    for obj in ServiceGroup.objects.filter(country=country, code__in=keep_groups):
-        if obj.prefix != prefixes[obj.code] and prefixes[obj.code] in {
-                o.prefix for o in ServiceGroup.objects.filter(country=country).exclude(pk=obj.pk)}:
-            obj.prefix = obj.prefix.lower()  # frees the letter for the group that takes it
-            obj.save(update_fields=["prefix"])
+    for holder in ServiceGroup.objects.filter(country=country, code__in=keep_groups):
+        if holder.prefix != prefixes[holder.code] and prefixes[holder.code] in {
+                o.prefix for o in ServiceGroup.objects.filter(country=country).exclude(pk=holder.pk)}:
+            holder.prefix = holder.prefix.lower()  # frees the letter for the group that takes it
+            holder.save(update_fields=["prefix"])
     for pos, item in enumerate(data["service_groups"]):
-        obj = ServiceGroup.objects.filter(country=country, code=item["code"]).first() or ServiceGroup(country=country, code=item["code"])
-        restore(obj, f"service group {item['code']}")
-        sync.apply(obj, f"service group {item['code']}", {"prefix": item["prefix"], "name": item["name"],
-                                                         "position": pos, "from_pack": code})
-        groups[item["code"]] = obj
+        group = ServiceGroup.objects.filter(country=country, code=item["code"]).first() or ServiceGroup(country=country, code=item["code"])
+        restore(group, f"service group {item['code']}")
+        sync.apply(group, f"service group {item['code']}", {"prefix": item["prefix"], "name": item["name"],
+                                                           "position": pos, "from_pack": code})
+        groups[item["code"]] = group
 
     seen_priority = set()
     for pos, item in enumerate(data["priority_groups"]):
-        obj = (PriorityGroup.objects.filter(country=country, code=item["code"]).first()
-               or PriorityGroup(country=country, code=item["code"]))
-        restore(obj, f"priority group {item['code']}")
-        sync.apply(obj, f"priority group {item['code']}", {"name": item["name"], "proof": item["proof"],
-                                                          "position": pos, "from_pack": code})
+        priority = (PriorityGroup.objects.filter(country=country, code=item["code"]).first()
+                    or PriorityGroup(country=country, code=item["code"]))
+        restore(priority, f"priority group {item['code']}")
+        sync.apply(priority, f"priority group {item['code']}", {"name": item["name"], "proof": item["proof"],
+                                                               "position": pos, "from_pack": code})
         seen_priority.add(item["code"])
     archive_missing(PriorityGroup, seen_priority, "priority group")
 
     seen_services = set()
     for pos, item in enumerate(data["services"]):
         agency = agencies[item["agency"]]
-        obj = Service.objects.filter(country=country, code=item["code"]).first() or Service(country=country, code=item["code"])
-        restore(obj, f"service {item['code']}")
-        sync.apply(obj, f"service {item['code']}", {
+        service = Service.objects.filter(country=country, code=item["code"]).first() or Service(country=country, code=item["code"])
+        restore(service, f"service {item['code']}")
+        sync.apply(service, f"service {item['code']}", {
             "agency": agency, "group": groups[item["group"]], "name": item["name"],
             "description": item["description"], "documents": item["documents"], "channels": item["channels"],
             "handling_minutes": item["handling_minutes"], "position": pos, "from_pack": code,
         })
         seen_services.add(item["code"])
-        _sync_tiers(obj, item, sync, result, actor, agency, now)
+        _sync_tiers(service, item, sync, result, actor, agency, now)
     archive_missing(Service, seen_services, "service")
 
     seen_centres = set()
     for pos, item in enumerate(data["centres"]):
-        obj = Centre.objects.filter(country=country, code=item["code"]).first() or Centre(country=country, code=item["code"])
-        restore(obj, f"centre {item['code']}")
-        sync.apply(obj, f"centre {item['code']}", {
+        centre = Centre.objects.filter(country=country, code=item["code"]).first() or Centre(country=country, code=item["code"])
+        restore(centre, f"centre {item['code']}")
+        sync.apply(centre, f"centre {item['code']}", {
             "kind": item["kind"], "name": item["name"], "address": item["address"],
             "time_zone": item["time_zone"] or c["time_zone"], "hours": item["hours"],
             "remote_join": item["remote_join"], "position": pos, "from_pack": code,
         })
         seen_centres.add(item["code"])
-        _sync_counters(obj, item, groups, sync, result, now)
-        _sync_route(obj, item, sync, result)
+        _sync_counters(centre, item, groups, sync, result, now)
+        _sync_route(centre, item, sync, result)
     archive_missing(Centre, seen_centres, "centre")
 
     _sync_closures(country, c["holidays"]["closures"], sync, result)

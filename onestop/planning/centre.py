@@ -29,8 +29,8 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -295,7 +295,8 @@ def group_parameters(
         .values_list("group__code", "started_at", "finished_at")[:5000]
     )
     for code, started, finished in done:
-        minutes = (finished - started).total_seconds() / 60.0
+        # started_at__isnull=False and finished_at__gte above: both times are set
+        minutes = (cast(datetime, finished) - cast(datetime, started)).total_seconds() / 60.0
         if minutes > 0:
             durations[code].append(minutes)
     priority = dict(
@@ -407,6 +408,11 @@ def default_profile(
     return out
 
 
+def _when(record: ArrivalRecord) -> tuple[date, int]:
+    """``record.when`` of a record from :func:`arrival_history`, which is always ``(date, hour)``."""
+    return cast("tuple[date, int]", record.when)
+
+
 def _route_days_as_weeks(
     records: list[ArrivalRecord], days: list[date], target: date
 ) -> tuple[list[ArrivalRecord], list[date]]:
@@ -415,9 +421,9 @@ def _route_days_as_weeks(
     latest = sorted(set(days), reverse=True)
     moved = {d: target - timedelta(weeks=k + 1) for k, d in enumerate(latest)}
     out = [
-        ArrivalRecord(when=(moved[r.when[0]], r.when[1]), group=r.group, count=r.count)
+        ArrivalRecord(when=(moved[_when(r)[0]], _when(r)[1]), group=r.group, count=r.count)
         for r in records
-        if r.when[0] in moved
+        if _when(r)[0] in moved
     ]
     return out, sorted(moved.values())
 
@@ -453,7 +459,7 @@ def forecast_for(
     since = until - timedelta(weeks=history_weeks)
     walk = arrival_history(centre, since, until)
     booked = arrival_history(centre, since, until, BOOKING_SOURCES)
-    days = sorted({r.when[0] for r in walk + booked})
+    days = sorted({_when(r)[0] for r in walk + booked})
     days = [d for d in days if not calendar.is_holiday(d)]
     if centre.kind == CentreKind.MOBILE:
         walk, _moved = _route_days_as_weeks(walk, days, day)
@@ -464,7 +470,7 @@ def forecast_for(
         usable = set(days)
         for records, target in ((walk, result.walk_ins), (booked, result.bookings)):
             model = fit_forecast(
-                [r for r in records if r.when[0] in usable],
+                [r for r in records if _when(r)[0] in usable],
                 half_life_weeks=HALF_LIFE_WEEKS,
                 open_days=days,
             )
@@ -658,7 +664,8 @@ def run_simulation(
         clean = {k: (v if math.isfinite(v) else None) for k, v in stats.items()}
         upper = 1.0 if name in BOUNDED_KPIS else None
         for end in ("low", "high"):
-            if clean[end] is not None:
-                clean[end] = max(0.0, clean[end] if upper is None else min(upper, clean[end]))
+            value = clean[end]
+            if value is not None:
+                clean[end] = max(0.0, value if upper is None else min(upper, value))
         kpis[name] = clean
     return {"replications": replications, "seed": seed, "kpis": kpis}

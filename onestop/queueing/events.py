@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime
+from typing import cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -97,7 +99,8 @@ def push_call(centre_id: int, call: dict) -> None:
              .select_related("counter").order_by("-called_at", "-pk")[:8])
     _send(centre_id, {"type": "board.call", "call": call, "calls": [
         {"id": t.pk, "number": t.number, "counter": t.counter.number if t.counter else None, "status": t.status,
-         "called_at": t.called_at.isoformat(), "recalls": t.recalls} for t in calls]})
+         # called_at__isnull=False above: every call has its time
+         "called_at": cast(datetime, t.called_at).isoformat(), "recalls": t.recalls} for t in calls]})
     push_coalesced(centre_id)
 
 

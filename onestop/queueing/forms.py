@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from onestop.catalogue.models import PriorityGroup, Service, ServiceGroup
@@ -80,9 +84,13 @@ def _priority_choices(country_id: int) -> tuple[dict[str, PriorityGroup], list]:
 
 
 class _PriorityMixin:
+    # Provided by the forms.Form this mixin is combined with.
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
     def _set_priorities(self, country_id: int) -> None:
         self.priority_groups, choices = _priority_choices(country_id)
-        self.fields["priority_group"].choices = choices
+        cast(forms.ChoiceField, self.fields["priority_group"]).choices = choices
 
     def clean_priority_group(self):
         code = self.cleaned_data.get("priority_group")
@@ -103,7 +111,7 @@ class KioskTicketForm(_PriorityMixin, forms.Form):
     def __init__(self, *args, centre: Centre, **kwargs):
         super().__init__(*args, **kwargs)
         self.centre = centre
-        self.fields["service"].set_services(offered_services(centre), grouped=False)
+        cast(_ServiceCodeField, self.fields["service"]).set_services(offered_services(centre), grouped=False)
         self._set_priorities(centre.country_id)
         self.fields["phone"].widget.attrs["placeholder"] = ""
 
@@ -118,9 +126,10 @@ class ReceptionTicketForm(_PriorityMixin, forms.Form):
     def __init__(self, *args, centre: Centre, **kwargs):
         super().__init__(*args, **kwargs)
         self.centre = centre
-        self.fields["service"].set_services(offered_services(centre))
+        cast(_ServiceCodeField, self.fields["service"]).set_services(offered_services(centre))
         self._set_priorities(centre.country_id)
-        self.fields["language"].choices = [(lang["code"], lang["name"]) for lang in centre.country.languages]
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            (lang["code"], lang["name"]) for lang in centre.country.languages]
         self.fields["phone"].widget.attrs["placeholder"] = ""
 
 
@@ -139,13 +148,14 @@ class RemoteJoinForm(forms.Form):
     def __init__(self, *args, centres: list[Centre], **kwargs):
         super().__init__(*args, **kwargs)
         self.centres = {c.code: c for c in centres}
-        self.fields["centre"].choices = [("", "—")] + [(c.code, translate(c.name) or c.code) for c in centres]
+        cast(forms.ChoiceField, self.fields["centre"]).choices = [("", "—")] + [
+            (c.code, translate(c.name) or c.code) for c in centres]
         services: dict[str, Service] = {}
         for centre in centres:
             for service in offered_services(centre):
                 services.setdefault(service.code, service)
         ordered = sorted(services.values(), key=lambda s: (s.group.position, s.group.code, s.position, s.code))
-        self.fields["service"].set_services(ordered)
+        cast(_ServiceCodeField, self.fields["service"]).set_services(ordered)
         self.fields["phone"].widget.attrs["placeholder"] = ""
 
     def clean_centre(self):
@@ -172,7 +182,7 @@ class WalkInForm(forms.Form):
 
     def __init__(self, *args, counter: Counter, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].set_services(counter_services(counter))
+        cast(_ServiceCodeField, self.fields["service"]).set_services(counter_services(counter))
 
 
 class FinishForm(forms.Form):
@@ -184,8 +194,9 @@ class FinishForm(forms.Form):
         services = counter_services(counter)
         if ticket is not None and ticket.service_id not in {s.pk for s in services}:
             services.insert(0, ticket.service)
-        self.services = {s.code: s for s in services}
-        self.fields["services"].choices = [(s.code, _service_label(s)) for s in services]
+        # Django's metaclass moves the declared `services` field off the class; mypy still sees it there.
+        self.services = {s.code: s for s in services}  # type: ignore[assignment]
+        cast(forms.ChoiceField, self.fields["services"]).choices = [(s.code, _service_label(s)) for s in services]
         if ticket is not None:
             self.fields["services"].initial = [ticket.service.code]
 
@@ -206,7 +217,7 @@ class TransferForm(forms.Form):
         self.counters = {str(c.number): c for c in
                          Counter.objects.filter(centre=centre, archived_at__isnull=True).exclude(pk=counter.pk)
                          .select_related("centre")}
-        self.fields["target"].choices = [
+        cast(forms.ChoiceField, self.fields["target"]).choices = [
             ("", "—"),
             (_("Service group"), [(f"group:{code}", f"{g.prefix} · {translate(g.name) or code}")
                                   for code, g in self.groups.items()]),
@@ -217,5 +228,7 @@ class TransferForm(forms.Form):
 
     def clean_target(self) -> dict:
         kind, _sep, key = self.cleaned_data["target"].partition(":")
-        table = {"group": self.groups, "service": self.services, "counter": self.counters}[kind]
+        tables: dict[str, Mapping[str, models.Model]] = {
+            "group": self.groups, "service": self.services, "counter": self.counters}
+        table = tables[kind]
         return {kind: table[key]}

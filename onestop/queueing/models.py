@@ -79,6 +79,10 @@ class Ticket(models.Model):
     services_done = models.ManyToManyField("catalogue.Service", blank=True, related_name="+")
     notified_ahead = models.BooleanField(default=False)
 
+    # Not stored: the counter console views set these on the tickets they show.
+    waited_minutes: int
+    service_name: str
+
     class Meta:
         ordering = ["centre", "day", "fairness_at", "id"]
         constraints = [

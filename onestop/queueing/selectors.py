@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, cast, overload
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -99,6 +100,18 @@ def _minutes_to_close(centre: Centre, now: datetime) -> float | None:
 
 
 RATES_CACHE_SECONDS = 120
+
+
+@overload
+def group_rates(
+    centre: Centre, group: ServiceGroup, *, with_cv: Literal[False] = False
+) -> tuple[float, float]: ...
+
+
+@overload
+def group_rates(
+    centre: Centre, group: ServiceGroup, *, with_cv: Literal[True]
+) -> tuple[float, float, float]: ...
 
 
 def group_rates(
@@ -267,7 +280,8 @@ def board_snapshot(centre: Centre, zone: str | None = None, last: int = 8) -> di
         "centre": centre.code,
         "zone": zone or "",
         "calls": [{"id": t.pk, "number": t.number, "counter": t.counter.number if t.counter else None,
-                   "status": t.status, "called_at": t.called_at.isoformat(), "recalls": t.recalls}
+                   # called_at__isnull=False above: every call has its time
+                   "status": t.status, "called_at": cast(datetime, t.called_at).isoformat(), "recalls": t.recalls}
                   for t in calls[:last]],
         "groups": groups,
         "generated_at": clock.now().isoformat(),
@@ -322,7 +336,7 @@ def served_group_ids(centre: Centre) -> frozenset[int]:
 
 
 def _rates_with_cv(centre: Centre, group: ServiceGroup) -> tuple[float, float, float]:
-    mu, theta, cv = group_rates(centre, group, with_cv=True)  # type: ignore[misc]  # three with with_cv
+    mu, theta, cv = group_rates(centre, group, with_cv=True)
     return mu, theta, cv
 
 

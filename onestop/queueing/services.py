@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Iterable
+from datetime import datetime
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -271,8 +273,8 @@ def _counter_transition(counter: Counter, operator, status: str, action: str, re
     with transaction.atomic():
         CounterState.objects.get_or_create(counter=counter)
         state = CounterState.objects.select_for_update().select_related("counter__centre").get(counter=counter)
-        if status != CounterStatus.OPEN and state.current_id and state.current.status in (Status.CALLED,
-                                                                                          Status.SERVING):
+        if status != CounterStatus.OPEN and state.current_id and cast(Ticket, state.current).status in (
+                Status.CALLED, Status.SERVING):
             raise Conflict(_("Finish or hand over the current citizen first."), code="busy")
         if status == CounterStatus.OPEN and state.status == CounterStatus.OPEN and state.operator_id not in (
                 None, operator.pk):
@@ -387,7 +389,8 @@ def _counter_ticket(ticket: Ticket, operator, *states: str) -> Ticket:
 
 
 def _free_counter(ticket: Ticket) -> None:
-    CounterState.objects.filter(counter_id=ticket.counter_id, current=ticket).update(current=None)
+    # Only for a ticket at a counter (_counter_ticket checked it).
+    CounterState.objects.filter(counter_id=cast(int, ticket.counter_id), current=ticket).update(current=None)
 
 
 def _apply(ticket: Ticket, operator, action: str, *, free_counter: bool = False, **changes) -> Ticket:
@@ -419,7 +422,7 @@ def ticket_no_show(*, ticket: Ticket, operator) -> Ticket:
     with transaction.atomic():
         ticket = _counter_ticket(ticket, operator, Status.CALLED)
         timeout = int((ticket.centre.country.rules or {}).get("queue", {}).get("recall_timeout_seconds", 120))
-        waited = (clock.now() - ticket.called_at).total_seconds()
+        waited = (clock.now() - cast(datetime, ticket.called_at)).total_seconds()  # CALLED: called_at is set
         if waited < timeout:
             raise Conflict(
                 _("Wait %(seconds)s more seconds for the citizen, or recall the ticket.")
@@ -513,8 +516,8 @@ def ticket_return(*, ticket: Ticket, operator) -> Ticket:
         ticket = _counter_ticket(ticket, operator, Status.PARKED)
         CounterState.objects.get_or_create(counter=ticket.counter)
         state = CounterState.objects.select_for_update().get(counter=ticket.counter)
-        if state.current_id and state.current_id != ticket.pk and state.current.status in (Status.CALLED,
-                                                                                            Status.SERVING):
+        if state.current_id and state.current_id != ticket.pk and cast(Ticket, state.current).status in (
+                Status.CALLED, Status.SERVING):
             raise Conflict(_("Finish the current citizen first."), code="busy")
         before = _snapshot(ticket)
         ticket.status = Status.SERVING
@@ -535,7 +538,7 @@ def ticket_walk_in(*, counter: Counter, operator, service: Service) -> Ticket:
         state = CounterState.objects.select_for_update().get(counter=counter)
         if state.status != CounterStatus.OPEN:
             raise Conflict(_("Open the counter first."), code="counter_not_open")
-        if state.current_id and state.current.status in (Status.CALLED, Status.SERVING):
+        if state.current_id and cast(Ticket, state.current).status in (Status.CALLED, Status.SERVING):
             raise Conflict(_("Finish the current citizen first."), code="busy")
         now = clock.now()
         Ticket.objects.filter(pk=ticket.pk).update(status=Status.SERVING, called_at=now, started_at=now,

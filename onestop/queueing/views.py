@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import segno
@@ -32,7 +33,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from onestop.accounts.scope import can_see_centre, centres_for
-from onestop.catalogue.models import ServiceGroup
+from onestop.catalogue.models import PriorityGroup, ServiceGroup
 from onestop.centres.models import Centre, Counter
 from onestop.core import clock
 from onestop.core.models import translate
@@ -140,7 +141,8 @@ def _estimate_dict(estimate) -> dict | None:
 def _cached_rates(centre: Centre, group: ServiceGroup) -> tuple[float, float]:
     """Learned rates change slowly; every open ticket page asks on every push, so keep them a minute."""
     key = f"queueing:rates:{centre.pk}:{group.pk}"
-    return cache.get_or_set(key, lambda: group_rates(centre, group), RATES_CACHE_SECONDS)
+    return cast("tuple[float, float]",
+                cache.get_or_set(key, lambda: group_rates(centre, group), RATES_CACHE_SECONDS))
 
 
 def _live_estimate(ticket: Ticket, ahead: int) -> dict | None:
@@ -194,8 +196,8 @@ def ticket_state(ticket: Ticket, language: str | None = None) -> dict:
             "status": ticket.status,
             "status_label": str(Status(ticket.status).label),
             "position": position,
-            "estimate": _live_estimate(ticket, position) if waiting else None,
-            "counter": ticket.counter.number if ticket.counter_id else None,
+            "estimate": _live_estimate(ticket, position) if position is not None else None,  # None: not waiting
+            "counter": cast(Counter, ticket.counter).number if ticket.counter_id else None,
             "service": translate(ticket.service.name, lang) or ticket.service.code,
             "centre": translate(ticket.centre.name, lang) or ticket.centre.code,
             "recalls": ticket.recalls,
@@ -225,7 +227,7 @@ def _slip_context(request, ticket: Ticket) -> dict:
         "ticket": ticket,
         "service_name": translate(ticket.service.name) or ticket.service.code,
         "centre_name": translate(ticket.centre.name) or ticket.centre.code,
-        "priority_name": translate(ticket.priority_group.name) if ticket.priority_group_id else "",
+        "priority_name": translate(cast(PriorityGroup, ticket.priority_group).name) if ticket.priority_group_id else "",
         "issued_local": f"{local:%d.%m.%Y %H:%M}",
         "ahead": ticket_position(ticket),
         "estimate_text": estimate_text(estimate),
@@ -483,7 +485,7 @@ def _next_up(counter: Counter, limit: int = 10) -> list[Ticket]:
     params = routing_params(counter.centre)
     pool = waiting_for_groups(counter.centre, groups.keys(), counter)
     now = clock.now().timestamp() / 60.0
-    order = []
+    order: list[int] = []
     while pool and len(order) < limit:
         choice = choose_next(pool, groups, now, params)
         if choice is None:
@@ -526,7 +528,8 @@ def _console_context(request, counter: Counter, error: str = "") -> dict:
     context = {
         "counter": counter, "centre_name": translate(counter.centre.name) or counter.centre.code,
         "state": state, "status_label": CounterStatus(state.status).label, "current": current,
-        "priority_name": translate(current.priority_group.name) if current and current.priority_group_id else "",
+        "priority_name": (translate(cast(PriorityGroup, current.priority_group).name)
+                          if current and current.priority_group_id else ""),
         "parked": parked, "error": error, "recall_timeout": timeout,
         "break_form": BreakForm(prefix="break"),
         "walkin_form": WalkInForm(counter=counter, prefix="walkin"),

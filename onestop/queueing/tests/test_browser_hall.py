@@ -18,7 +18,8 @@ from django.db import connection
 
 from conftest import PACKS, ROOT, make_staff
 from onestop.accounts.models import Role
-from onestop.centres.models import Centre
+from onestop.catalogue.models import ServiceGroup
+from onestop.centres.models import Centre, Counter
 from onestop.packs.services import pack_load
 from onestop.queueing import services
 from onestop.queueing.models import Source, Ticket
@@ -43,7 +44,7 @@ def _prepare_hall(centre: Centre, counter) -> None:
 
 def _issue_and_call_elsewhere(centre: Centre, counter) -> None:
     mine = set(counter_groups(counter))
-    others = []
+    others: list[tuple[Counter, ServiceGroup]] = []
     for link_counter in centre.counters.exclude(pk=counter.pk).prefetch_related("group_links__group"):
         primary = min(link_counter.group_links.all(), key=lambda link: link.priority)
         if primary.group.code not in mine and all(primary.group.code != g.code for _, g in others):
@@ -53,6 +54,7 @@ def _issue_and_call_elsewhere(centre: Centre, counter) -> None:
     manager = make_staff(f"manager-{centre.code}", Role.CENTRE_MANAGER, centres=[centre])
     for other_counter, group in others:
         service = group.services.filter(archived_at__isnull=True).order_by("position", "code").first()
+        assert service is not None
         for _ in range(3):
             services.ticket_issue(centre=centre, service=service, source=Source.KIOSK)
         services.counter_open(counter=other_counter, operator=manager)

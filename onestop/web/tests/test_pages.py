@@ -19,6 +19,7 @@ RTL = {"fa", "ps"}
 
 def public_urls(code: str) -> list[str]:
     service = Service.objects.filter(country__code=code, archived_at__isnull=True).order_by("position").first()
+    assert service is not None
     return ["/", "/services/", "/services/?q=" + service.code, f"/services/{service.code}/"]
 
 

@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -139,8 +139,8 @@ class _Reader:
         hour = None
         if isinstance(value, int) and not isinstance(value, bool):
             hour = value
-        elif isinstance(value, str) and HOUR_RE.match(value):
-            hour = int(HOUR_RE.match(value).group(1))
+        elif isinstance(value, str) and (match := HOUR_RE.match(value)):
+            hour = int(match.group(1))
         if hour is None or not 0 <= hour <= 23:
             self.errors.add(
                 line, "hour", f'expected a clock hour such as 9, "09" or "09:00", got {value!r}'
@@ -184,7 +184,7 @@ def _json_lines(text: str) -> dict[tuple, int]:
     lines: dict[tuple, int] = {}
 
     def skip(i: int) -> int:
-        return ws.match(text, i).end()
+        return cast(re.Match[str], ws.match(text, i)).end()  # `*` matches, if only the empty string
 
     def walk(i: int, path: tuple) -> int:
         i = skip(i)
