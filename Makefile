@@ -47,6 +47,7 @@ test: $(VENV)/.installed-test catalogues
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy onestop config
 
 schema: $(VENV)/.installed
 	$(PY) manage.py spectacular --file docs/openapi.yaml --validate
