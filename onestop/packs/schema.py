@@ -167,7 +167,13 @@ class _Validator:
             self.err(file, path, f"must be {'a whole number' if kind is int else 'a number'}, got {value!r}")
             return None
         if (low is not None and value < low) or (high is not None and value > high):
-            self.err(file, path, f"must be between {low:g} and {high:g}, got {value}")
+            if low is None:
+                bound = f"at most {high:g}"
+            elif high is None:
+                bound = f"at least {low:g}"
+            else:
+                bound = f"between {low:g} and {high:g}"
+            self.err(file, path, f"must be {bound}, got {value}")
             return None
         return value
 

@@ -114,6 +114,9 @@ CASES = [
     ("rule-out-of-range", "rules.yaml", "share_for_bookings: 0.5", "share_for_bookings: 1.5",
      lambda p: [f"rules.yaml:{line_of(p, 'rules.yaml', '1.5')}: booking.share_for_bookings: "
                 "must be between 0 and 1, got 1.5"]),
+    ("handling-too-long", "services.yaml", "handling_minutes: 12", "handling_minutes: 500",
+     lambda p: [f"services.yaml:{line_of(p, 'services.yaml', 'handling_minutes: 500')}: services[1].handling_minutes: "
+                "must be at most 480, got 500"]),
     ("unknown-closure-centre", "pack.yaml", "      name: {en: Maintenance day, fa: روز ترمیم}",
      "      name: {en: Maintenance day, fa: روز ترمیم}\n      centres: [hq, nowhere]",
      lambda p: [f"pack.yaml:{line_of(p, 'pack.yaml', 'nowhere')}: holidays.closures[0].centres[1]: "
