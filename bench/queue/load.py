@@ -37,7 +37,8 @@ def pct(values: list[float], q: float) -> float:
     return values[index]
 
 
-async def issue_phase(base: str, centre: str, service: str, clients: int, total: int) -> tuple[list, list]:
+async def issue_phase(base: str, targets: list[tuple[str, str]], clients: int, total: int) -> tuple[list, list]:
+    """Issue ``total`` tickets, the n-th one for ``targets[n % len(targets)]`` (centre, service)."""
     latencies: list[float] = []
     tickets: list[dict] = []
     remaining = total
@@ -47,6 +48,7 @@ async def issue_phase(base: str, centre: str, service: str, clients: int, total:
         async with Connection(base) as client:
             while remaining > 0:
                 remaining -= 1  # one event loop: no other worker runs between the test and this
+                centre, service = targets[remaining % len(targets)]
                 start = time.perf_counter()
                 response = await client.post(f"/api/v1/centres/{centre}/tickets/", json={"service": service})
                 latencies.append((time.perf_counter() - start) * 1000)
@@ -115,7 +117,17 @@ async def counter_phase(base: str, tokens: list[tuple[int, str]], ws_url: str) -
             "board_missed": len([n for n in called_at if n not in seen])}
 
 
-def db_integrity(centre: str) -> dict:
+async def network_targets(base: str) -> list[tuple[str, str]]:
+    """Every (centre, service) pair the kiosks of the network offer, from the public API."""
+    targets = []
+    async with Connection(base) as client:
+        for centre in (await client.get("/api/v1/centres/")).json():
+            for service in (await client.get(f"/api/v1/centres/{centre['code']}/services/")).json():
+                targets.append((centre["code"], service["code"]))
+    return targets
+
+
+def db_integrity(centre: str | None) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     import django
@@ -125,11 +137,11 @@ def db_integrity(centre: str) -> dict:
 
     from onestop.queueing.models import Ticket
 
-    qs = Ticket.objects.filter(centre__code=centre)
-    dupes = qs.values("day", "prefix", "sequence").annotate(n=Count("pk")).filter(n__gt=1).count()
+    qs = Ticket.objects.filter(centre__code=centre) if centre else Ticket.objects.all()
+    dupes = qs.values("centre", "day", "prefix", "sequence").annotate(n=Count("pk")).filter(n__gt=1).count()
     gaps = 0
-    for day, prefix in qs.values_list("day", "prefix").distinct():
-        seqs = sorted(qs.filter(day=day, prefix=prefix).values_list("sequence", flat=True))
+    for centre_id, day, prefix in qs.values_list("centre", "day", "prefix").distinct():
+        seqs = sorted(qs.filter(centre=centre_id, day=day, prefix=prefix).values_list("sequence", flat=True))
         gaps += (seqs[-1] - len(seqs)) if seqs else 0
     return {"duplicate_numbers": dupes, "gaps": gaps, "still_waiting": qs.filter(status="waiting").count()}
 
@@ -144,26 +156,35 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=4000)
     parser.add_argument("--warmup", type=int, default=200, help="untimed tickets issued first")
     parser.add_argument("--tokens", required=True, help="JSON file: [[counter_id, token], ...]")
+    parser.add_argument("--spread", action="store_true",
+                        help="issue across every centre and service of the network (numbering integrity "
+                             "only; no counter phase)")
     args = parser.parse_args()
     with open(args.tokens) as fh:
         tokens = [tuple(x) for x in json.load(fh)]
 
+    targets = asyncio.run(network_targets(args.base)) if args.spread else [(args.centre, args.service)]
+    if args.spread:
+        print(f"spread over {len(targets)} (centre, service) pairs of {len({c for c, _ in targets})} centres")
     if args.warmup:
         # Each server process imports, compiles and prepares on its first requests; those
         # tickets are real (the integrity checks count them) but not timed.
-        _, warm = asyncio.run(issue_phase(args.base, args.centre, args.service, args.clients, args.warmup))
+        _, warm = asyncio.run(issue_phase(args.base, targets, args.clients, args.warmup))
         print(f"warm-up: {len(warm)} tickets (not timed)")
     else:
         warm = []
     t0 = time.perf_counter()
-    latencies, tickets = asyncio.run(issue_phase(args.base, args.centre, args.service, args.clients, args.tickets))
+    latencies, tickets = asyncio.run(issue_phase(args.base, targets, args.clients, args.tickets))
     elapsed = time.perf_counter() - t0
     tickets = warm + tickets
-    numbers = [t["number"] for t in tickets]
+    numbers = [(t["centre"], t["number"]) for t in tickets]
     timed = len(tickets) - len(warm)
     print(f"issue: {timed} tickets in {elapsed:.2f}s = {timed / elapsed:.0f}/s, "
           f"p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, "
           f"duplicate numbers in responses {len(numbers) - len(set(numbers))}")
+    if args.spread:
+        print("database:", db_integrity(None))
+        return 0
     ws_base = args.ws_base or args.base
     ws_url = ws_base.replace("http", "ws", 1) + f"/ws/board/{args.centre}/"
     result = asyncio.run(counter_phase(args.base, tokens, ws_url))
