@@ -15,6 +15,7 @@ psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE onestop_bench_flo
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/onestop_bench_floor CONN_MAX_AGE=600
 export DEBUG=0 SECRET_KEY=bench-only-secret-key-0123456789abcdef ALLOWED_HOSTS=127.0.0.1,localhost ONESTOP_PACK=az
 .venv/bin/python manage.py migrate -v0
+.venv/bin/python manage.py shell -c "from onestop.packs.services import pack_load; pack_load('packs/az')" >/dev/null
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --worker-class gthread \
   --workers "$WORKERS" --threads "$THREADS" --log-level error 2>/dev/null &
 server=$!
