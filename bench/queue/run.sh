@@ -10,7 +10,7 @@
 # CLIENTS concurrent kiosk clients (closed loop: each sends its next request when the last
 # one is answered), TICKETS tickets, COUNTERS operator loops. SPREAD=1 issues across every
 # centre and service of the network instead of baku-1's ID cards (issue throughput and
-# numbering integrity only, no counter phase).
+# numbering integrity only, no counter phase). WARMUP untimed tickets first (200).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p var
@@ -56,4 +56,4 @@ echo "== machine: $(nproc) cores, $(uname -m), $(.venv/bin/python -V), database 
 echo "== gunicorn gthread workers=$WORKERS threads=$THREADS, uvicorn for WebSockets, clients=$CLIENTS"
 .venv/bin/python bench/queue/load.py --base "http://127.0.0.1:$PORT" --ws-base "http://127.0.0.1:$WS_PORT" \
   --centre baku-1 --service id-card --clients "$CLIENTS" --tickets "$TICKETS" --tokens var/bench-tokens.json \
-  ${SPREAD:+--spread}
+  --warmup "${WARMUP:-200}" ${SPREAD:+--spread}
