@@ -6,11 +6,20 @@ page of the centre listens there, so nothing polls. Calls are pushed at once; pl
 queue-length changes are coalesced to at most one push per second per centre (with a
 trailing push so the last state always arrives). SMS go through the notifications
 outbox.
+
+Beyond one process (a shared cache such as Redis), the processes also share that second:
+the one that claims a centre's window (``cache.add``) computes and sends the snapshot,
+the others skip it. A process that finds the window taken tries once more just after it
+ends; if that window is taken too, its holder claimed it after this process's change and
+its snapshot includes it. So every change still reaches the boards, within about two
+seconds, and a centre costs one snapshot per second however many processes serve it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import random
 import threading
 import time
 from datetime import datetime
@@ -18,6 +27,8 @@ from typing import cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
 log = logging.getLogger(__name__)
@@ -53,12 +64,46 @@ def push_snapshot(centre_id: int, call: dict | None = None) -> None:
     _send(centre_id, {"type": "board.update", "snapshot": snapshot, "call": call})
 
 
-def _trailing(centre_id: int) -> None:
+@functools.cache
+def _cache_is_shared() -> bool:
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def _claim(centre_id: int) -> bool:
+    """This process may push the centre's snapshot now (always, without a shared cache)."""
+    if not _cache_is_shared():
+        return True
+    try:
+        return bool(cache.add(f"onestop:board-push:{centre_id}", 1, timeout=int(COALESCE_SECONDS)))
+    except Exception:  # a cache failure must not cost a push
+        log.exception("board push window: the shared cache failed; pushing anyway")
+        return True
+
+
+def _schedule(centre_id: int, delay: float, attempt: int) -> None:
+    with _lock:
+        if centre_id not in _pending:
+            timer = threading.Timer(delay, _trailing, args=(centre_id, attempt))
+            timer.daemon = True
+            _pending[centre_id] = timer
+            timer.start()
+
+
+def _attempt(centre_id: int, attempt: int) -> None:
+    if _claim(centre_id):
+        push_snapshot(centre_id)
+    elif attempt == 0:
+        # Another process holds this second; try again just after it (see the module's text).
+        _schedule(centre_id, COALESCE_SECONDS + random.uniform(0.02, 0.1), 1)
+
+
+def _trailing(centre_id: int, attempt: int = 0) -> None:
     with _lock:
         _pending.pop(centre_id, None)
     close_old_connections()
     try:
-        push_snapshot(centre_id)
+        _attempt(centre_id, attempt)
     finally:
         close_old_connections()
 
@@ -66,15 +111,13 @@ def _trailing(centre_id: int) -> None:
 def push_coalesced(centre_id: int) -> None:
     with _lock:
         since = time.monotonic() - _last_push.get(centre_id, 0.0)
-        if since < COALESCE_SECONDS:
-            if centre_id not in _pending:
-                timer = threading.Timer(COALESCE_SECONDS - since, _trailing, args=(centre_id,))
-                timer.daemon = True
-                _pending[centre_id] = timer
-                timer.start()
-            return
-        _last_push[centre_id] = time.monotonic()
-    push_snapshot(centre_id)
+        leading = since >= COALESCE_SECONDS
+        if leading:
+            _last_push[centre_id] = time.monotonic()
+    if leading:
+        _attempt(centre_id, 0)
+    else:
+        _schedule(centre_id, COALESCE_SECONDS - since, 0)
 
 
 def after_commit_queue_changed(centre) -> None:
