@@ -12,30 +12,19 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rawhttp import Connection  # noqa: E402
+from rawhttp import Connection, closed_loop  # noqa: E402
 
 
 async def run(base: str, path: str, clients: int, total: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    remaining = total
+    async def get(client: Connection, n: int) -> None:
+        response = await client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code} {response.text[:200]}")
 
-    async def worker() -> None:
-        nonlocal remaining
-        async with Connection(base) as client:
-            while remaining > 0:
-                remaining -= 1
-                start = time.perf_counter()
-                response = await client.get(path)
-                latencies.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(f"{path}: {response.status_code} {response.text[:200]}")
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return time.perf_counter() - started, sorted(latencies)
+    elapsed, latencies = await closed_loop(base, clients, total, get)
+    return elapsed, sorted(latencies)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import time
 from urllib.parse import urlsplit
 
 
@@ -118,3 +119,25 @@ class Connection:
 
     async def get(self, path: str) -> Response:
         return await self.request("GET", path)
+
+
+async def closed_loop(base: str, clients: int, total: int, send) -> tuple[float, list[float]]:
+    """``total`` requests from ``clients`` connections to ``base``, each sending its next when
+    the last is answered: ``await send(connection, n)`` for n = total-1 … 0. Returns the
+    elapsed seconds and the latencies in milliseconds."""
+    latencies: list[float] = []
+    remaining = total
+
+    async def worker() -> None:
+        nonlocal remaining
+        async with Connection(base) as connection:
+            while remaining > 0:
+                remaining -= 1  # one event loop: no other worker runs between the test and this
+                n = remaining
+                start = time.perf_counter()
+                await send(connection, n)
+                latencies.append((time.perf_counter() - start) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return time.perf_counter() - started, latencies

@@ -26,7 +26,7 @@ import time
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from rawhttp import Connection  # noqa: E402
+from rawhttp import Connection, closed_loop  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -39,25 +39,17 @@ def pct(values: list[float], q: float) -> float:
 
 async def issue_phase(base: str, targets: list[tuple[str, str]], clients: int, total: int) -> tuple[list, list]:
     """Issue ``total`` tickets, the n-th one for ``targets[n % len(targets)]`` (centre, service)."""
-    latencies: list[float] = []
     tickets: list[dict] = []
-    remaining = total
 
-    async def worker() -> None:
-        nonlocal remaining
-        async with Connection(base) as client:
-            while remaining > 0:
-                remaining -= 1  # one event loop: no other worker runs between the test and this
-                centre, service = targets[remaining % len(targets)]
-                start = time.perf_counter()
-                response = await client.post(f"/api/v1/centres/{centre}/tickets/", json={"service": service})
-                latencies.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 201:
-                    print("issue failed", response.status_code, response.text[:200], file=sys.stderr)
-                    continue
-                tickets.append(response.json())
+    async def issue(client: Connection, n: int) -> None:
+        centre, service = targets[n % len(targets)]
+        response = await client.post(f"/api/v1/centres/{centre}/tickets/", json={"service": service})
+        if response.status_code != 201:
+            print("issue failed", response.status_code, response.text[:200], file=sys.stderr)
+            return
+        tickets.append(response.json())
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    _, latencies = await closed_loop(base, clients, total, issue)
     return latencies, tickets
 
 
