@@ -12,7 +12,8 @@ the application refuses to start that way unless ``DEBUG`` is on.
 
 Counting: a fixed window per limit and identifier. The first request of a window creates
 the counter with ``cache.add`` (atomic: only one creator wins), every request increments
-it with ``cache.incr`` (atomic in Redis and in the local-memory cache). A request that
+it with ``cache.incr`` (atomic in Redis and in the local-memory cache); with Redis both go
+in one ``MULTI``/``EXEC``, one round trip. A request that
 takes the count past the limit is refused with 429 and ``Retry-After`` (seconds until
 the window ends). Identifiers are hashed before they become cache keys, so phone and ID
 numbers are not written to the cache in clear. With the local-memory cache each process
@@ -31,7 +32,8 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
@@ -120,16 +122,32 @@ def hit(name: str, identifier: str) -> None:
         return
     now = clock.now().timestamp()
     window = int(now // rate.seconds)
-    key = _key(name, identifier, window)
-    cache.add(key, 0, timeout=rate.seconds + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the counter expired between add and incr: this is the first attempt
-        cache.add(key, 1, timeout=rate.seconds + 5)
-        count = 1
+    count = _count(_key(name, identifier, window), rate.seconds + 5)
     if count > rate.count:
         wait = max(1, math.ceil((window + 1) * rate.seconds - now))
         raise RateLimited(name, wait)
+
+
+def _count(key: str, ttl: int) -> int:
+    """Add one to the counter ``key`` (created with a time to live of ``ttl`` seconds); the new count.
+
+    With Django's Redis cache: ``SET key 0 EX ttl NX`` and ``INCR key`` in one MULTI/EXEC,
+    one round trip. Otherwise ``cache.add`` then ``cache.incr``.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=True)
+        pipe.set(full_key, 0, ex=ttl, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    cache.add(key, 0, timeout=ttl)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the counter expired between add and incr: this is the first attempt
+        cache.add(key, 1, timeout=ttl)
+        return 1
 
 
 def client_address(request) -> str:
