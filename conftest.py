@@ -173,3 +173,19 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _outbox_dir(tmp_path, settings):
     settings.ONESTOP_OUTBOX_DIR = tmp_path / "outbox"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's cache on a real Redis (127.0.0.1:6379, database 12, a prefix of its own);
+    skipped when no Redis runs there (CI starts one)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            pass
+    except OSError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/12", "KEY_PREFIX": f"t{time.time_ns()}"}}
+    return caches["default"]

@@ -5,33 +5,18 @@ CI starts Redis; without one at 127.0.0.1:6379 the tests are skipped.
 
 from __future__ import annotations
 
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
-from django.core.cache import caches
 
 from onestop.appointments import ratelimit
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def redis_cache(settings):
-    if not _redis_up():
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/12", "KEY_PREFIX": f"t{time.time_ns()}"}}
+@pytest.fixture(autouse=True)
+def _limits(settings):
     settings.ONESTOP_RATE_LIMITS = {"booking_per_national_id": "3/h"}
-    return caches["default"]
 
 
 def test_the_limit_holds_and_the_counter_expires_with_its_window(redis_cache):

@@ -7,7 +7,6 @@ cache is a real Redis (CI starts one); without one the test is skipped.
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -19,22 +18,10 @@ from onestop.queueing import services as q
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
-def shared_cache(settings):
-    if not _redis_up():
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/12", "KEY_PREFIX": f"t{time.time_ns()}"}}
+def shared_cache(redis_cache):
     events._cache_is_shared.cache_clear()
-    yield
+    yield redis_cache
     events._cache_is_shared.cache_clear()
 
 
