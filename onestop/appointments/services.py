@@ -35,13 +35,13 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Field
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import formats, translation
@@ -54,6 +54,7 @@ from onestop.centres.models import Centre
 from onestop.core import clock
 from onestop.core.models import translate
 from onestop.core.problems import Conflict, DomainError
+from onestop.core.sql import from_db, prep
 from onestop.packs.national_id import NationalIdFormat
 
 from . import links
@@ -233,11 +234,6 @@ def materialise_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) 
     return Slot.objects.get(centre=centre, group=group, start=planned.start)
 
 
-def _db_value(field: str, value: Any) -> Any:
-    # Slot's own columns, never a reverse relation.
-    return cast("Field[Any, Any]", Slot._meta.get_field(field)).get_db_prep_value(value, connection)
-
-
 def _ensure_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> None:
     """Create the slot's row with the planned capacity unless it exists: one statement.
 
@@ -254,20 +250,12 @@ def _ensure_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> N
     params = [
         centre.pk,
         group.pk,
-        _db_value("start", planned.start),
-        _db_value("end", planned.end),
+        prep(Slot, "start", planned.start),
+        prep(Slot, "end", planned.end),
         planned.capacity,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def _as_utc(value: Any) -> datetime:
-    if isinstance(value, str):  # SQLite returns text from a raw statement
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 def _claim_place_within_cap(
@@ -302,12 +290,12 @@ def _claim_place_within_cap(
     params = [
         centre.pk,
         group.pk,
-        _db_value("start", planned.start),
+        prep(Slot, "start", planned.start),
         national_id,
         group.pk,
         BookingStatus.BOOKED.value,
-        _db_value("start", planned.start - span),
-        _db_value("start", planned.start + span),
+        prep(Booking, "start", planned.start - span),
+        prep(Booking, "start", planned.start + span),
         rules.max_active_per_group,
         rules.max_active_per_group,
     ]
@@ -315,7 +303,7 @@ def _claim_place_within_cap(
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is not None:
-        return int(row[0]), _as_utc(row[1])
+        return int(row[0]), from_db(Slot, "end", row[1])
     _check_cap(
         national_id=national_id, group=group, start=planned.start, rules=rules, centre=centre
     )

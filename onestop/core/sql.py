@@ -8,7 +8,7 @@ are stored exactly as the ORM would store them).
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.db import connection as default_connection
 from django.db.models import Field, Model
@@ -64,16 +64,26 @@ def select_statement(model: type[Model], names: tuple[str, ...], where: tuple[st
     return f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608 -- names from model metadata
 
 
+def _converters(model: type[Model], name: str, connection) -> tuple[list, Any]:
+    field = _concrete_field(model, name)
+    col = field.get_col(model._meta.db_table)
+    return connection.ops.get_db_converters(col) + field.get_db_converters(connection), col
+
+
+def from_db(model: type[Model], name: str, value, connection=default_connection):
+    """A value read by a hand-written statement from the field ``name`` of ``model``,
+    converted as the ORM converts it (time zones, SQLite's text dates)."""
+    functions, col = _converters(model, name, connection)
+    for function in functions:
+        value = function(value, col, connection)
+    return value
+
+
 def fetch_rows(model: type[Model], names: tuple[str, ...], sql: str, params: list,
                connection=default_connection) -> list[tuple]:
     """Run ``sql`` (selecting the fields ``names`` of ``model``) and convert each value as
-    the ORM's ``values_list`` would (time zones, SQLite's text dates)."""
-    converters = []
-    for name in names:
-        field = _concrete_field(model, name)
-        col = field.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-        converters.append((functions, col))
+    the ORM's ``values_list`` would (:func:`from_db`)."""
+    converters = [_converters(model, name, connection) for name in names]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         raw = cursor.fetchall()
