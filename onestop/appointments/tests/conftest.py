@@ -48,6 +48,14 @@ def sms_lines(folder: Path) -> list[dict]:
 
 
 @pytest.fixture
+def idcard(loaded_mini):
+    """The Testland pack's ID-card service, with its group (test_slots.py means the group)."""
+    from onestop.catalogue.models import Service
+
+    return Service.objects.select_related("group").get(country=loaded_mini, code="id-card")
+
+
+@pytest.fixture
 def frozen():
     with time_machine.travel(MONDAY, tick=False) as traveller:
         yield traveller

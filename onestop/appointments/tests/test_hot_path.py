@@ -16,7 +16,6 @@ from rest_framework.test import APIClient, APIRequestFactory
 from onestop.appointments import selectors, services
 from onestop.appointments.api import BookingSerializer, SlotSerializer
 from onestop.appointments.models import Booking, CapacityOverride, Slot
-from onestop.catalogue.models import Service
 from onestop.centres.models import Closure
 from onestop.core.problems import Conflict, DomainError
 
@@ -30,11 +29,6 @@ DAY = date(2026, 6, 10)
 @pytest.fixture
 def hq(loaded_mini, frozen):
     return loaded_mini.centres.select_related("country").get(code="hq")
-
-
-@pytest.fixture
-def idcard(loaded_mini):
-    return Service.objects.select_related("group").get(country=loaded_mini, code="id-card")
 
 
 @pytest.fixture

@@ -33,11 +33,6 @@ def hq(loaded_mini):
 
 
 @pytest.fixture
-def idcard(loaded_mini):
-    return Service.objects.select_related("group").get(country=loaded_mini, code="id-card")
-
-
-@pytest.fixture
 def birth(loaded_mini):
     return Service.objects.select_related("group").get(country=loaded_mini, code="birth")
 
