@@ -37,7 +37,8 @@ export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
 SERVER=${SERVER:-gunicorn}
 THREADS=${THREADS:-2}
 INTERFACE=${INTERFACE:-asgi}
-[ "$SERVER" = gunicorn ] && INTERFACE=wsgi
+[ "$SERVER" != uvicorn ] && INTERFACE=wsgi
+export SERVER WORKERS THREADS INTERFACE
 if [ "${BENCH_DB_POOL:-0}" != 0 ]; then
   export CONN_MAX_AGE=0  # the pool keeps the connections
 elif [ "$INTERFACE" = asgi ]; then
@@ -61,19 +62,9 @@ export ONESTOP_PACK=az ALLOWED_HOSTS=127.0.0.1,localhost
 export ONESTOP_OUTBOX_DIR=${ONESTOP_OUTBOX_DIR:-$(mktemp -d)/outbox}
 $PY manage.py migrate -v0
 $PY bench/appointments/prepare.py --out var/bench-appointments.json
-if [ "$SERVER" = gunicorn ]; then
-  .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --worker-class gthread \
-    --workers "$WORKERS" --threads "$THREADS" --log-level warning 2>>var/bench-appointments-server.log &
-  server=$!
-  described="gunicorn gthread workers=$WORKERS threads=$THREADS"
-else
-  app=config.asgi:application interface=asgi3
-  if [ "$INTERFACE" = wsgi ]; then app=config.wsgi:application interface=wsgi; fi
-  .venv/bin/uvicorn "$app" --interface "$interface" --host 127.0.0.1 --port "$PORT" \
-    --workers "$WORKERS" --log-level warning --no-access-log 2>>var/bench-appointments-server.log &
-  server=$!
-  described="uvicorn $INTERFACE workers=$WORKERS"
-fi
+bench/http_server.sh "$PORT" 2>>var/bench-appointments-server.log &
+server=$!
+described="$SERVER ${INTERFACE} workers=$WORKERS threads=$THREADS"
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 up=0
 for _ in $(seq 1 120); do

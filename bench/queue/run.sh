@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Queue benchmark against the production server set-up (not part of the test suite):
-# gunicorn (WSGI, WORKERS processes × THREADS threads, persistent database connections)
-# serves HTTP, uvicorn (ASGI) serves the board's WebSocket, Redis carries the channel
+# bench/http_server.sh (SERVER=gunicorn|granian, WSGI, WORKERS processes × THREADS threads,
+# persistent database connections) serves HTTP, uvicorn (ASGI) serves the board's WebSocket, Redis carries the channel
 # layer between them, as behind the reverse proxy of docs/deployment.md.
 #
 #   bench/queue/run.sh postgres   # DATABASE_URL=postgres://postgres@127.0.0.1:5432/onestop_bench
@@ -17,6 +17,7 @@ mkdir -p var
 kind=${1:-postgres}
 WORKERS=${WORKERS:-3}
 THREADS=${THREADS:-2}
+export WORKERS THREADS
 CLIENTS=${CLIENTS:-16}
 TICKETS=${TICKETS:-6000}
 COUNTERS=${COUNTERS:-10}
@@ -37,8 +38,7 @@ export ONESTOP_PACK=az ONESTOP_RATE_LIMITS=on
 redis-cli -n "${REDIS_URL##*/}" flushdb >/dev/null
 .venv/bin/python manage.py migrate -v0
 .venv/bin/python bench/queue/setup_tokens.py packs/az baku-1 id-card "$COUNTERS" var/bench-tokens.json
-.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --worker-class gthread \
-  --workers "$WORKERS" --threads "$THREADS" --log-level warning &
+bench/http_server.sh "$PORT" &
 http=$!
 .venv/bin/uvicorn config.asgi:application --host 127.0.0.1 --port "$WS_PORT" --log-level warning \
   --no-access-log &
@@ -53,7 +53,7 @@ for port in "$PORT" "$WS_PORT"; do
   [ "$up" = 1 ] || { echo "the server on port $port did not start"; exit 1; }
 done
 echo "== machine: $(nproc) cores, $(uname -m), $(.venv/bin/python -V), database $kind"
-echo "== gunicorn gthread workers=$WORKERS threads=$THREADS, uvicorn for WebSockets, clients=$CLIENTS"
+echo "== ${SERVER:-gunicorn} workers=$WORKERS threads=$THREADS, uvicorn for WebSockets, clients=$CLIENTS"
 .venv/bin/python bench/queue/load.py --base "http://127.0.0.1:$PORT" --ws-base "http://127.0.0.1:$WS_PORT" \
   --centre baku-1 --service id-card --clients "$CLIENTS" --tickets "$TICKETS" --tokens var/bench-tokens.json \
   --warmup "${WARMUP:-200}" ${SPREAD:+--spread}

@@ -97,6 +97,29 @@ class Ticket(models.Model):
         return f"{self.number} ({self.centre.code} {self.day})"
 
 
+class QueueLength(models.Model):
+    """Citizens waiting per centre and service group, kept by database triggers.
+
+    Triggers on the ticket table (migration 0002) add and subtract on every insert,
+    update and delete that moves a ticket into or out of ``waiting``, whatever made the
+    change (services, the admin, a bulk update), so ``waiting`` always equals the count
+    of waiting tickets of the group (all days, as the queue itself) without counting
+    them. ``waiting_priority`` counts those of them with a priority group. The kiosk
+    reads it for each new ticket's estimate and the board for its waiting counts.
+    """
+
+    centre = models.ForeignKey("centres.Centre", on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey("catalogue.ServiceGroup", on_delete=models.CASCADE, related_name="+")
+    waiting = models.IntegerField(default=0)
+    waiting_priority = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["centre", "group"], name="queue_length_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.group_id}: {self.waiting} ({self.waiting_priority} priority)"
+
+
 class CounterStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
     OPEN = "open", _("Open")

@@ -24,7 +24,7 @@ from .estimate import (
     learned_service_cv,
     learned_service_rate,
 )
-from .models import CounterState, CounterStatus, Status, Ticket
+from .models import CounterState, CounterStatus, QueueLength, Status, Ticket
 from .routing import RoutingParams, WaitingTicket
 
 
@@ -247,8 +247,7 @@ def _hall_groups(centre: Centre) -> tuple[tuple[ServiceGroup, int], ...]:
 
 def queue_overview(centre: Centre) -> list[GroupQueue]:
     groups = localcache.get_or_set(("hall-groups", centre.pk), HALL_CACHE_SECONDS, lambda: _hall_groups(centre))
-    counts = dict(Ticket.objects.filter(centre=centre, status=Status.WAITING).order_by().values("group_id")
-                  .annotate(n=Count("pk")).values_list("group_id", "n"))
+    counts = dict(QueueLength.objects.filter(centre=centre).values_list("group_id", "waiting"))
     open_by_group = open_counters_by_group(centre)
     out = []
     for group, serving in groups:
@@ -350,12 +349,11 @@ def group_rates_cached(centre: Centre, group: ServiceGroup) -> tuple[float, floa
 def _queue_load_sql(vendor: str, priority_only: bool) -> str:
     """Built once per process and database vendor (names quoted for ``connection``)."""
     qn = connection.ops.quote_name
-    ticket = qn(Ticket._meta.db_table)
+    length = qn(QueueLength._meta.db_table)
     link, counter, state = (qn(m._meta.db_table) for m in (CounterGroup, Counter, CounterState))
-    waiting = (f"SELECT COUNT(*) FROM {ticket} WHERE {ticket}.{qn('centre_id')} = %s "  # noqa: S608 -- names from model metadata
-               f"AND {ticket}.{qn('group_id')} = %s AND {ticket}.{qn('status')} = %s")
-    if priority_only:
-        waiting += f" AND {ticket}.{qn('priority_group_id')} IS NOT NULL"
+    kept = qn("waiting_priority" if priority_only else "waiting")
+    waiting = (f"SELECT COALESCE(MAX({kept}), 0) FROM {length} "  # noqa: S608 -- names from model metadata
+               f"WHERE {qn('centre_id')} = %s AND {qn('group_id')} = %s")
     open_counters = (f"SELECT COUNT(*) FROM {link} "  # noqa: S608 -- names from model metadata
                      f"JOIN {counter} ON {counter}.{qn('id')} = {link}.{qn('counter_id')} "
                      f"JOIN {state} ON {state}.{qn('counter_id')} = {counter}.{qn('id')} "
@@ -367,11 +365,13 @@ def _queue_load_sql(vendor: str, priority_only: bool) -> str:
 def queue_load(centre: Centre, group: ServiceGroup, *, priority_only: bool = False) -> tuple[int, int]:
     """(citizens waiting in ``group``, counters open for it) in one query.
 
-    With ``priority_only`` only waiting citizens of a priority group are counted (those a
-    priority ticket can have ahead of it). The statement is built once per process.
+    With ``priority_only`` only waiting citizens of a priority group (those a priority
+    ticket can have ahead of it). The waiting count is the trigger-kept ``QueueLength``
+    row, not a count of tickets, so the cost does not grow with the queue. The statement
+    is built once per process.
     """
     sql = _queue_load_sql(connection.vendor, priority_only)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [centre.pk, group.pk, Status.WAITING, group.pk, centre.pk, CounterStatus.OPEN])
+        cursor.execute(sql, [centre.pk, group.pk, group.pk, centre.pk, CounterStatus.OPEN])
         ahead, open_counters = cursor.fetchone()
     return int(ahead), int(open_counters)
