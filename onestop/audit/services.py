@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,9 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)) if value is not None else None
 
 
-def event_digest(*, stream: str, seq: int, created_at: datetime, actor_name: str, action: str,
-                 object_type: str, object_id: str, before: Any, after: Any, prev_hash: str) -> str:
+def _payload(*, stream: str, seq: Any, created_at: datetime, actor_name: str, action: str, object_type: str,
+             object_id: Any, before: Any, after: Any, prev_hash: str) -> str:
+    """The text that is hashed: one JSON object, keys sorted, no spaces, UTF-8 as is."""
     payload = {
         "stream": stream,
         "seq": seq,
@@ -32,13 +34,68 @@ def event_digest(*, stream: str, seq: int, created_at: datetime, actor_name: str
         "actor": actor_name,
         "action": action,
         "object_type": object_type,
-        "object_id": str(object_id),
+        "object_id": object_id,
         "before": before,
         "after": after,
         "prev": prev_hash,
     }
-    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+def event_digest(*, stream: str, seq: int, created_at: datetime, actor_name: str, action: str,
+                 object_type: str, object_id: str, before: Any, after: Any, prev_hash: str) -> str:
+    raw = _payload(stream=stream, seq=seq, created_at=created_at, actor_name=actor_name, action=action,
+                   object_type=object_type, object_id=str(object_id), before=before, after=after,
+                   prev_hash=prev_hash)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def hole(name: str) -> str:
+    """A stand-in for a value only the database knows when the statement runs (see ``payload_parts``)."""
+    if not re.fullmatch(r"[a-z_]+", name):
+        raise ValueError(f"hole names are lower-case words, not {name!r}")
+    return f"\ue000{name}\ue000"
+
+
+_HOLE = re.compile("\"?\ue000([a-z_]+)\ue000\"?")
+
+
+def payload_parts(*, stream: str, created_at: datetime, actor_name: str, action: str, object_type: str,
+                  before: Any, after: Any) -> list[str]:
+    """The hashed text of an event whose sequence number, previous hash and object id (and any
+    ``hole(name)`` inside ``after``) are filled in by the database in the statement that
+    writes the event.
+
+    Returns ``[text, name, text, name, …, text]``: literal text alternating with hole names
+    (``seq``, ``object_id``, ``prev`` and those of ``after``). The text is cut from the very
+    JSON ``event_digest`` hashes, so filling each hole with its value's JSON gives exactly
+    that text: ``seq`` is a bare number, the others are strings that need no JSON escaping
+    (digits, hex, ticket numbers), so their holes sit inside their quotes.
+    """
+    raw = _payload(stream=stream, seq=hole("seq"), created_at=created_at, actor_name=actor_name, action=action,
+                   object_type=object_type, object_id=hole("object_id"), before=_canonical(before),
+                   after=_canonical(after), prev_hash=hole("prev"))
+    return _split(raw, bare=("seq",))
+
+
+def json_parts(value: Any) -> list[str]:
+    """``value`` as stored in an event's JSON column, split at its holes like ``payload_parts``."""
+    return _split(json.dumps(_canonical(value), cls=DjangoJSONEncoder, ensure_ascii=False), bare=())
+
+
+def _split(raw: str, bare: tuple[str, ...]) -> list[str]:
+    parts: list[str] = []
+    position = 0
+    for match in _HOLE.finditer(raw):
+        name = match.group(1)
+        start, end = match.span()
+        if name not in bare:  # a string value: its quotes stay in the text
+            start += match.group(0).startswith('"')
+            end -= match.group(0).endswith('"')
+        parts += [raw[position:start], name]
+        position = end
+    parts.append(raw[position:])
+    return parts
 
 
 def stream_for_centre(centre) -> str:
@@ -78,27 +135,12 @@ def audit_record(*, stream: str, action: str, obj: Any = None, object_type: str 
 
 
 def _append(event: AuditEvent) -> None:
-    """Insert ``event`` and move the stream head's hash to it.
-
-    On PostgreSQL both go in one statement (a data-modifying ``WITH``), one round trip less
-    while the head row is locked; elsewhere in two.
-    """
+    """Insert ``event``; a trigger moves the stream head's hash to it (migration 0003)."""
     insert, fields = insert_statement(AuditEvent)
     values = insert_values(event, fields)
-    qn = connection.ops.quote_name
-    head = qn(AuditStream._meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH e AS ({insert} RETURNING {qn('id')}) "  # noqa: S608 -- names from model metadata
-                f"UPDATE {head} SET {qn('last_hash')} = %s FROM e WHERE {head}.{qn('name')} = %s RETURNING e.{qn('id')}",
-                [*values, event.hash, event.stream])
-            mark_saved(event, cursor.fetchone()[0])
-        else:
-            cursor.execute(f"{insert} RETURNING {qn('id')}", values)
-            mark_saved(event, cursor.fetchone()[0])
-            cursor.execute(f"UPDATE {head} SET {qn('last_hash')} = %s WHERE {qn('name')} = %s",  # noqa: S608
-                           [event.hash, event.stream])
+        cursor.execute(f"{insert} RETURNING {connection.ops.quote_name('id')}", values)
+        mark_saved(event, cursor.fetchone()[0])
 
 
 def _advance_head(stream: str) -> tuple[int, str]:

@@ -16,7 +16,7 @@ Concurrency:
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -28,14 +28,14 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from onestop.accounts.models import Role
-from onestop.audit.services import audit_record, stream_for_centre
+from onestop.audit.services import audit_record, hole, stream_for_centre
 from onestop.catalogue.models import PriorityGroup, Service, ServiceGroup
 from onestop.centres.models import Centre, Counter
 from onestop.core import clock
 from onestop.core.problems import Conflict, DomainError
 
-from . import events
-from .models import CounterState, CounterStatus, Source, Status, Ticket, TicketSequence
+from . import events, numbering
+from .models import CounterState, CounterStatus, Source, Status, Ticket
 from .routing import choose_next, overtaken_ids
 from .selectors import (
     counter_groups,
@@ -107,93 +107,6 @@ def _require(ticket: Ticket, *states: str) -> None:
             code="wrong_state")
 
 
-def _sequence_sql() -> str:
-    qn = connection.ops.quote_name
-    return (f"UPDATE {qn(TicketSequence._meta.db_table)} SET {qn('last')} = {qn('last')} + 1 "  # noqa: S608 -- names from model metadata
-            f"WHERE {qn('centre_id')} = %s AND {qn('day')} = %s AND {qn('prefix')} = %s RETURNING {qn('last')}")
-
-
-def _create_sequence_row(centre: Centre, day, prefix: str) -> None:
-    TicketSequence.objects.bulk_create([TicketSequence(centre=centre, day=day, prefix=prefix)],
-                                       ignore_conflicts=True)
-
-
-def _next_sequence(centre: Centre, day, prefix: str) -> int:
-    """Take the next number of the day's sequence row (created on first use).
-
-    One ``UPDATE … SET last = last + 1 … RETURNING last``: the row stays locked until the
-    issuing transaction ends, so numbers are handed out one at a time, and a rolled-back
-    issue gives its number back (no gaps).
-    """
-    for _attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(_sequence_sql(), [centre.pk, day, prefix])
-            row = cursor.fetchone()
-        if row is not None:
-            return int(row[0])
-        _create_sequence_row(centre, day, prefix)
-    raise AssertionError("the sequence row exists after it was created")
-
-
-_NUMBERED_FIELDS = ("sequence", "number")
-
-
-def _column_type(field) -> str:
-    column_type = field.db_type(connection)
-    if column_type is None:  # only fields without a column, which concrete_fields excludes
-        raise AssertionError(f"{field.name} has no column type")
-    return column_type
-
-
-@functools.cache
-def _numbered_insert_sql(vendor: str) -> tuple[str, list]:
-    """PostgreSQL: take the number and insert the ticket in one statement.
-
-    ``WITH s AS (UPDATE sequence … RETURNING last) INSERT INTO ticket … SELECT …, s.last,
-    prefix || lpad(s.last, 3) FROM s``; it inserts nothing when the day's sequence row does
-    not exist yet. Values are cast to their column types (an ``INSERT … SELECT`` gives
-    parameters no type from the target columns).
-    """
-    qn = connection.ops.quote_name
-    fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key and f.name not in _NUMBERED_FIELDS]
-    columns = ", ".join([qn(str(f.column)) for f in fields] + [qn("sequence"), qn("number")])
-    values = ", ".join(f"CAST(%s AS {_column_type(f)})" for f in fields)
-    last = f"s.{qn('last')}"
-    number = (f"CAST(%s AS varchar) || CASE WHEN {last} < 1000 THEN lpad(CAST({last} AS text), 3, '0') "
-              f"ELSE CAST({last} AS text) END")
-    sql = (f"WITH s AS ({_sequence_sql()}) "  # noqa: S608 -- names from model metadata
-           f"INSERT INTO {qn(Ticket._meta.db_table)} ({columns}) SELECT {values}, {last}, {number} FROM s "
-           f"RETURNING {qn('id')}, {qn('sequence')}, {qn('number')}")
-    return sql, fields
-
-
-def _insert_numbered(ticket: Ticket) -> None:
-    """Give ``ticket`` the next number of its centre, day and prefix and insert it.
-
-    On PostgreSQL one statement does both (one round trip less while the numbering row is
-    locked); elsewhere :func:`_next_sequence` and then the ORM insert.
-    """
-    if connection.vendor != "postgresql":
-        ticket.sequence = _next_sequence(ticket.centre, ticket.day, ticket.prefix)
-        ticket.number = f"{ticket.prefix}{ticket.sequence:03d}"
-        ticket.save(force_insert=True)
-        return
-    sql, fields = _numbered_insert_sql(connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(ticket, True), connection) for f in fields]
-    params = [ticket.centre_id, ticket.day, ticket.prefix, *values, ticket.prefix]
-    for _attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is not None:
-            ticket.pk, ticket.sequence, ticket.number = row
-            ticket._state.adding = False
-            ticket._state.db = connection.alias
-            return
-        _create_sequence_row(ticket.centre, ticket.day, ticket.prefix)
-    raise AssertionError("the sequence row exists after it was created")
-
-
 # --------------------------------------------------------------------------- issue / cancel
 
 
@@ -228,25 +141,40 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
     estimate = estimate_for(centre, group, ahead, open_counters, rates=group_rates_cached(centre, group))
     now = clock.now()
     day = clock.local_today(centre.time_zone)
+    ticket = Ticket(
+        centre=centre, day=day, prefix=group.prefix, service=service, group=group, source=source,
+        priority_group=priority_group, phone=phone, language=language or centre.country.default_language,
+        issued_at=now, fairness_at=now, booked_start=booked_start,
+        estimate_mean=estimate.mean if estimate else None,
+        estimate_p95=estimate.p95 if estimate else None,
+    )
+    ticket.position_at_issue = ahead  # type: ignore[attr-defined]  # read by the API's response
+    after = {"number": hole("number"), "status": ticket.status, "group": group.pk, "counter": None,
+             "source": source, "priority": getattr(priority_group, "code", None)}
+    if connection.vendor == "postgresql":
+        stream = stream_for_centre(centre)
+        actor_name = getattr(actor, "username", "") if actor is not None else "system"
+        # One statement is a transaction by itself; an SMS to queue is written with it.
+        with transaction.atomic() if phone else contextlib.nullcontext():
+            for _attempt in range(2):
+                if numbering.issue_in_one_statement(ticket, stream=stream, action="ticket.issued", actor=actor,
+                                                    actor_name=actor_name, created_at=now, after=after):
+                    events.after_commit_ticket_issued(ticket)
+                    return ticket
+                numbering.ensure_rows(centre.pk, day, group.prefix, stream)
+        raise AssertionError("the numbering row and the audit head exist after they were created")
     for attempt in range(5):
         try:
             with transaction.atomic():
-                ticket = Ticket(
-                    centre=centre, day=day, prefix=group.prefix, service=service, group=group, source=source,
-                    priority_group=priority_group, phone=phone, language=language or centre.country.default_language,
-                    issued_at=now, fairness_at=now, booked_start=booked_start,
-                    estimate_mean=estimate.mean if estimate else None,
-                    estimate_p95=estimate.p95 if estimate else None,
-                )
-                _insert_numbered(ticket)
-                ticket.position_at_issue = ahead  # type: ignore[attr-defined]  # read by the API's response
-                _audit(ticket, "ticket.issued", actor, after={**_snapshot(ticket), "source": source,
-                                                              "priority": getattr(priority_group, "code", None)})
+                numbering.insert_numbered(ticket)
+                _audit(ticket, "ticket.issued", actor, after={**after, "number": ticket.number})
                 events.after_commit_ticket_issued(ticket)
                 return ticket
         except IntegrityError:
-            # Two transactions created the sequence row for a new day at once (PostgreSQL);
-            # the loser retries and now finds the row to lock.
+            # Two transactions created the sequence row for a new day at once; the loser
+            # retries and now finds the row to lock.
+            ticket.pk = None
+            ticket._state.adding = True
             if attempt == 4:
                 raise
     raise AssertionError("unreachable")
