@@ -152,7 +152,10 @@ def main() -> None:
     for sql, (count, seconds) in sorted(by_statement.items(), key=lambda item: -item[1][1]):
         print(f"  {seconds * 1000 / args.tickets:6.3f} ms/issue  {count:6d}x  {sql}")
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "45")))
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("TOP", "45")))
+        if os.environ.get("CALLERS"):
+            stats.print_callers(os.environ["CALLERS"])
 
 
 if __name__ == "__main__":

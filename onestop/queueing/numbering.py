@@ -145,15 +145,15 @@ def issue_in_one_statement(ticket: Ticket, *, stream: str, action: str, actor, a
     params: list[Any] = [ticket.centre_id, ticket.day, ticket.prefix, stream, stream]
     params += [f.get_db_prep_save(f.pre_save(ticket, True), connection) for f in ticket_fields]
     params.append(ticket.prefix)
-    event = AuditEvent(stream=stream, created_at=created_at, actor=actor if getattr(actor, "pk", None) else None,
-                       actor_name=actor_name, action=action, object_type=Ticket._meta.label_lower, before=None)
+    values = {"stream": stream, "created_at": created_at, "actor": getattr(actor, "pk", None),
+              "actor_name": actor_name, "action": action, "object_type": Ticket._meta.label_lower, "before": None}
     for field in audit_fields:
         if field.name == "after":
             params += after_text[0::2]
         elif field.name == "hash":
             params += payload[0::2]
         elif field.name not in ("seq", "object_id", "prev_hash"):
-            params.append(field.get_db_prep_save(field.pre_save(event, True), connection))
+            params.append(field.get_db_prep_save(values[field.name], connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
