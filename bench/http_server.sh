@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The HTTP server of the benchmarks, on 127.0.0.1:PORT (first argument), chosen by SERVER:
-#   gunicorn (default): WSGI, gthread worker, WORKERS processes x THREADS threads, as in
-#                       docs/deployment.md;
-#   granian:            WSGI, WORKERS processes x THREADS blocking threads (docs/adr/0005);
+#   granian (default): WSGI, WORKERS processes x THREADS blocking threads (default 2 x 4),
+#                      as in docs/deployment.md (docs/adr/0005);
+#   gunicorn:          WSGI, gthread worker, WORKERS processes x THREADS threads (the set-up
+#                      before ADR 0005; 3 x 2 there);
 #   uvicorn:            INTERFACE=asgi (default) or wsgi, WORKERS processes.
 # Replaces itself with the server (exec), so the caller's $! is the server's process.
 set -euo pipefail
 port=$1
-WORKERS=${WORKERS:-3}
-THREADS=${THREADS:-2}
-case "${SERVER:-gunicorn}" in
+WORKERS=${WORKERS:-2}
+THREADS=${THREADS:-4}
+case "${SERVER:-granian}" in
   gunicorn)
     exec .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$port" --worker-class gthread \
       --workers "$WORKERS" --threads "$THREADS" --log-level warning ;;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Booking benchmark on PostgreSQL against the production server set-up (not part of the suite).
 #
-#   bench/appointments/run.sh      # gunicorn gthread WORKERS=3 THREADS=2, CLIENTS=32, Redis
+#   bench/appointments/run.sh      # granian WSGI WORKERS=2 THREADS=4, CLIENTS=32, Redis
 #
-# SERVER=gunicorn (default: gunicorn, WSGI, WORKERS processes x THREADS threads, persistent
-# database connections with CONN_MAX_AGE=600, as in docs/deployment.md) or SERVER=uvicorn
-# (the old set-up: INTERFACE=asgi|wsgi, WORKERS processes). REDIS=1 (default): cache, rate
+# The HTTP server is bench/http_server.sh: SERVER=granian (default, WSGI, WORKERS processes x
+# THREADS threads, persistent database connections with CONN_MAX_AGE=600, as in
+# docs/deployment.md), SERVER=gunicorn (gthread, the set-up before docs/adr/0005) or
+# SERVER=uvicorn (the first set-up: INTERFACE=asgi|wsgi, WORKERS processes). REDIS=1 (default): cache, rate
 # limit counters and Celery broker in Redis, the SMS after a booking is queued for a Celery
 # worker (none runs here: its sending is not in the figures); REDIS=0 writes and sends it
 # in the request. BENCH_DB_POOL=N: a PostgreSQL pool of N connections per process (needs
@@ -22,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p var
 : > var/bench-appointments-server.log  # the servers' warnings (4xx answers are logged by Django)
-WORKERS=${WORKERS:-3}
+WORKERS=${WORKERS:-2}
 CLIENTS=${CLIENTS:-32}
 BOOKINGS=${BOOKINGS:-6000}
 LISTINGS=${LISTINGS:-6000}
@@ -34,8 +35,8 @@ PY=.venv/bin/python
 psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
 psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
-SERVER=${SERVER:-gunicorn}
-THREADS=${THREADS:-2}
+SERVER=${SERVER:-granian}
+THREADS=${THREADS:-4}
 INTERFACE=${INTERFACE:-asgi}
 [ "$SERVER" != uvicorn ] && INTERFACE=wsgi
 export SERVER WORKERS THREADS INTERFACE

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Queue benchmark against the production server set-up (not part of the test suite):
-# bench/http_server.sh (SERVER=gunicorn|granian, WSGI, WORKERS processes × THREADS threads,
+# bench/http_server.sh (SERVER=granian|gunicorn, WSGI, WORKERS processes × THREADS threads,
 # persistent database connections) serves HTTP, uvicorn (ASGI) serves the board's WebSocket, Redis carries the channel
 # layer between them, as behind the reverse proxy of docs/deployment.md.
 #
@@ -15,8 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p var
 kind=${1:-postgres}
-WORKERS=${WORKERS:-3}
-THREADS=${THREADS:-2}
+WORKERS=${WORKERS:-2}
+THREADS=${THREADS:-4}
 export WORKERS THREADS
 CLIENTS=${CLIENTS:-16}
 TICKETS=${TICKETS:-6000}
@@ -53,7 +53,7 @@ for port in "$PORT" "$WS_PORT"; do
   [ "$up" = 1 ] || { echo "the server on port $port did not start"; exit 1; }
 done
 echo "== machine: $(nproc) cores, $(uname -m), $(.venv/bin/python -V), database $kind"
-echo "== ${SERVER:-gunicorn} workers=$WORKERS threads=$THREADS, uvicorn for WebSockets, clients=$CLIENTS"
+echo "== ${SERVER:-granian} workers=$WORKERS threads=$THREADS, uvicorn for WebSockets, clients=$CLIENTS"
 .venv/bin/python bench/queue/load.py --base "http://127.0.0.1:$PORT" --ws-base "http://127.0.0.1:$WS_PORT" \
   --centre baku-1 --service id-card --clients "$CLIENTS" --tickets "$TICKETS" --tokens var/bench-tokens.json \
   --warmup "${WARMUP:-200}" ${SPREAD:+--spread}
