@@ -3,8 +3,7 @@ the direct ticket representation, and numbering by one UPDATE … RETURNING."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -12,7 +11,7 @@ from rest_framework import serializers
 
 from conftest import make_staff
 from onestop.accounts.models import Role
-from onestop.catalogue.models import PriorityGroup, Service
+from onestop.catalogue.models import PriorityGroup
 from onestop.centres.models import Counter
 from onestop.core import localcache
 from onestop.queueing import services as q
@@ -27,20 +26,12 @@ from onestop.queueing.selectors import (
     ticket_position,
 )
 
+from .conftest import OPEN_TIME
+
 pytestmark = pytest.mark.django_db
 
-OPEN_TIME = datetime(2026, 11, 30, 6, 0, tzinfo=ZoneInfo("UTC"))
 
 
-@pytest.fixture
-def hall(loaded_mini):
-    hq = loaded_mini.centres.get(code="hq")
-    c1 = Counter.objects.get(centre=hq, number=1)
-    op1 = make_staff("op.hot.1", Role.OPERATOR, centres=[hq])
-    op1.counter = c1
-    op1.save()
-    return {"hq": hq, "c1": c1, "op1": op1, "id": Service.objects.get(code="id-card"),
-            "birth": Service.objects.get(code="birth")}
 
 
 def test_queue_load_counts_waiting_and_open_counters(hall):

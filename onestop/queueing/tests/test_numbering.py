@@ -8,8 +8,7 @@ stream head ends at the last event. Issues are interleaved with events written b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -21,38 +20,35 @@ from onestop.accounts.models import Role
 from onestop.audit.models import AuditEvent, AuditStream
 from onestop.audit.services import event_digest
 from onestop.audit.verify import verify_all
-from onestop.catalogue.models import PriorityGroup, Service
-from onestop.centres.models import Counter
+from onestop.catalogue.models import PriorityGroup
 from onestop.queueing import services as q
 from onestop.queueing.models import Ticket, TicketSequence
 
+from .conftest import OPEN_TIME
+
 pytestmark = pytest.mark.django_db
 
-OPEN_TIME = datetime(2026, 11, 30, 6, 0, tzinfo=ZoneInfo("UTC"))
 
 
 @pytest.fixture
-def hall(loaded_mini):
-    hq = loaded_mini.centres.get(code="hq")
-    counter = Counter.objects.get(centre=hq, number=1)
-    operator = make_staff("op.hq.1", Role.OPERATOR, centres=[hq])
-    operator.counter = counter
-    operator.save()
-    # a greeter whose name is not ASCII: the hashed text is UTF-8 as is
-    greeter = make_staff("پذیرش.۱", Role.GREETER, centres=[hq])
-    return {"hq": hq, "counter": counter, "operator": operator, "greeter": greeter,
-            "id": Service.objects.get(code="id-card"), "birth": Service.objects.get(code="birth"),
-            "priority": PriorityGroup.objects.filter(country=hq.country).first()}
+def greeter(hall):
+    """A greeter whose name is not ASCII: the hashed text is UTF-8 as is."""
+    return make_staff("پذیرش.۱", Role.GREETER, centres=[hall["hq"]])
 
 
-def test_issues_and_other_events_form_one_verified_chain(hall):
+@pytest.fixture
+def priority(hall):
+    return PriorityGroup.objects.filter(country=hall["hq"].country).first()
+
+
+def test_issues_and_other_events_form_one_verified_chain(hall, greeter, priority):
     hq = hall["hq"]
     with time_machine.travel(OPEN_TIME, tick=True) as clock:
         first = q.ticket_issue(centre=hq, service=hall["id"], source="kiosk")  # the day's first: rows created
-        q.counter_open(counter=hall["counter"], operator=hall["operator"])
-        second = q.ticket_issue(centre=hq, service=hall["birth"], source="reception", actor=hall["greeter"],
-                                priority_group=hall["priority"], phone="+994 50 123 45 67")
-        q.ticket_call_next(counter=hall["counter"], operator=hall["operator"])
+        q.counter_open(counter=hall["c1"], operator=hall["op1"])
+        second = q.ticket_issue(centre=hq, service=hall["birth"], source="reception", actor=greeter,
+                                priority_group=priority, phone="+994 50 123 45 67")
+        q.ticket_call_next(counter=hall["c1"], operator=hall["op1"])
         third = q.ticket_issue(centre=hq, service=hall["id"], source="kiosk")
         clock.shift(timedelta(days=1))
         next_day = q.ticket_issue(centre=hq, service=hall["id"], source="kiosk")
@@ -70,12 +66,12 @@ def test_issues_and_other_events_form_one_verified_chain(hall):
     assert (head.last_seq, head.last_hash) == (events[-1].seq, events[-1].hash)
     issued = events[2]
     assert issued.object_type == "queueing.ticket" and issued.object_id == str(second.pk)
-    assert issued.actor_id == hall["greeter"].pk and issued.actor_name == "پذیرش.۱"
+    assert issued.actor_id == greeter.pk and issued.actor_name == "پذیرش.۱"
     assert issued.after == {"number": "D001", "status": "waiting", "group": hall["birth"].group_id,
-                            "counter": None, "source": "reception", "priority": hall["priority"].code}
+                            "counter": None, "source": "reception", "priority": priority.code}
     stored = Ticket.objects.get(pk=second.pk)
     assert (stored.number, stored.sequence, stored.phone, stored.priority_group_id) == (
-        "D001", 1, second.phone, hall["priority"].pk)
+        "D001", 1, second.phone, priority.pk)
     assert second.phone.startswith("+994")
 
 

@@ -10,26 +10,22 @@ whichever database the suite runs.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
 from django.db.models import Count, Q
 
-from conftest import make_staff
-from onestop.accounts.models import Role
-from onestop.catalogue.models import PriorityGroup, Service, ServiceGroup
-from onestop.centres.models import Counter
+from onestop.catalogue.models import PriorityGroup, ServiceGroup
 from onestop.core.problems import Conflict, DomainError
 from onestop.queueing import services as q
 from onestop.queueing.models import QueueLength, Status, Ticket
 from onestop.queueing.selectors import queue_load, queue_overview
 
+from .conftest import OPEN_TIME
+
 pytestmark = pytest.mark.django_db
 
-# Monday 30 November 2026, 10:00 in Baku (the mini pack's zone) — the hall is open.
-OPEN_TIME = datetime(2026, 11, 30, 6, 0, tzinfo=ZoneInfo("UTC"))
 
 
 def fresh_counts() -> dict[tuple[int, int], tuple[int, int]]:
@@ -44,33 +40,27 @@ def kept_counts() -> dict[tuple[int, int], tuple[int, int]]:
 
 
 @pytest.fixture
-def hall(loaded_mini):
-    hq = loaded_mini.centres.get(code="hq")
-    counters = [Counter.objects.get(centre=hq, number=n) for n in (1, 2)]
-    operators = []
-    for counter in counters:
-        operator = make_staff(f"op.hq.{counter.number}", Role.OPERATOR, centres=[hq])
-        operator.counter = counter
-        operator.save()
-        operators.append(operator)
-    return {"hq": hq, "counters": counters, "operators": operators,
-            "services": list(Service.objects.filter(code__in=["id-card", "birth"]).order_by("code")),
+def walk(hall):
+    """The hall as lists to choose from at random."""
+    hq = hall["hq"]
+    return {"hq": hq, "counters": [hall["c1"], hall["c2"]], "operators": [hall["op1"], hall["op2"]],
+            "services": [hall["birth"], hall["id"]],
             "groups": list(ServiceGroup.objects.filter(country=hq.country).order_by("code")),
             "priority": list(PriorityGroup.objects.filter(country=hq.country))}
 
 
-def test_counts_follow_every_change(hall):
-    hq = hall["hq"]
+def test_counts_follow_every_change(walk):
+    hq = walk["hq"]
     with time_machine.travel(OPEN_TIME, tick=False) as clock:
-        for counter, operator in zip(hall["counters"], hall["operators"], strict=True):
+        for counter, operator in zip(walk["counters"], walk["operators"], strict=True):
             q.counter_open(counter=counter, operator=operator)
         issued = peak = 0
         for seed in range(3):
             rng = random.Random(seed)
             for _step in range(120):
                 clock.shift(timedelta(seconds=rng.randint(1, 90)))
-                i = rng.randrange(len(hall["counters"]))
-                counter, operator = hall["counters"][i], hall["operators"][i]
+                i = rng.randrange(len(walk["counters"]))
+                counter, operator = walk["counters"][i], walk["operators"][i]
                 mine = list(Ticket.objects.filter(counter=counter).exclude(
                     status__in=[Status.DONE, Status.NO_SHOW, Status.CANCELLED]))
                 ticket = rng.choice(mine) if mine else None
@@ -80,14 +70,14 @@ def test_counts_follow_every_change(hall):
                                      "bulk", "regroup", "delete"])
                 try:
                     if action == "issue":
-                        priority = rng.choice([None, None, *hall["priority"]])
-                        q.ticket_issue(centre=hq, service=rng.choice(hall["services"]), source="kiosk",
+                        priority = rng.choice([None, None, *walk["priority"]])
+                        q.ticket_issue(centre=hq, service=rng.choice(walk["services"]), source="kiosk",
                                        priority_group=priority)
                         issued += 1
                     elif action == "call":
                         q.ticket_call_next(counter=counter, operator=operator)
                     elif action == "walk_in":
-                        q.ticket_walk_in(counter=counter, operator=operator, service=rng.choice(hall["services"]))
+                        q.ticket_walk_in(counter=counter, operator=operator, service=rng.choice(walk["services"]))
                     elif action == "cancel" and waiting:
                         q.ticket_cancel(ticket=rng.choice(waiting))
                     elif action == "bulk" and waiting:
@@ -96,13 +86,13 @@ def test_counts_follow_every_change(hall):
                                               ).update(status=Status.CANCELLED)
                     elif action == "regroup" and waiting:
                         Ticket.objects.filter(pk=rng.choice(waiting).pk).update(
-                            group=rng.choice(hall["groups"]),
-                            priority_group=rng.choice([None, *hall["priority"]]))
+                            group=rng.choice(walk["groups"]),
+                            priority_group=rng.choice([None, *walk["priority"]]))
                     elif action == "delete" and waiting:
                         Ticket.objects.filter(pk=rng.choice(waiting).pk).delete()
                     elif ticket is not None:
                         if action == "transfer":
-                            q.ticket_transfer(ticket=ticket, operator=operator, group=rng.choice(hall["groups"]))
+                            q.ticket_transfer(ticket=ticket, operator=operator, group=rng.choice(walk["groups"]))
                         elif action in ("recall", "requeue", "no_show", "start", "finish", "park", "return"):
                             getattr(q, f"ticket_{action}")(ticket=ticket, operator=operator)
                 except (Conflict, DomainError):
@@ -117,12 +107,12 @@ def test_counts_follow_every_change(hall):
     assert {Status.DONE, Status.CANCELLED, Status.NO_SHOW, Status.PARKED} <= statuses
 
 
-def test_readers_use_the_kept_counts(hall):
-    hq = hall["hq"]
-    service = hall["services"][0]
+def test_readers_use_the_kept_counts(walk):
+    hq = walk["hq"]
+    service = walk["services"][0]
     with time_machine.travel(OPEN_TIME, tick=False):
         q.ticket_issue(centre=hq, service=service, source="kiosk")
-        q.ticket_issue(centre=hq, service=service, source="kiosk", priority_group=hall["priority"][0])
+        q.ticket_issue(centre=hq, service=service, source="kiosk", priority_group=walk["priority"][0])
         q.ticket_issue(centre=hq, service=service, source="kiosk")
     assert queue_load(hq, service.group) == (3, 0)
     assert queue_load(hq, service.group, priority_only=True) == (1, 0)
@@ -133,6 +123,6 @@ def test_readers_use_the_kept_counts(hall):
     assert queue_load(hq, service.group, priority_only=True) == (7, 0)
     assert {item.group.pk: item.waiting for item in queue_overview(hq)}[service.group_id] == 40
     # a group nobody has queued in yet has no row and reads as empty
-    other = next(g for g in hall["groups"] if g.pk != service.group_id)
+    other = next(g for g in walk["groups"] if g.pk != service.group_id)
     assert not QueueLength.objects.filter(group=other).exists()
     assert queue_load(hq, other) == (0, 0)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -12,30 +11,17 @@ from django.core.exceptions import PermissionDenied
 from conftest import make_staff
 from onestop.accounts.models import Role
 from onestop.audit.models import AuditEvent
-from onestop.catalogue.models import PriorityGroup, Service, ServiceGroup
-from onestop.centres.models import Counter
+from onestop.catalogue.models import PriorityGroup, ServiceGroup
 from onestop.core.problems import Conflict, DomainError
 from onestop.queueing import services as q
 from onestop.queueing.models import Status, Ticket
 
+from .conftest import OPEN_TIME
+
 pytestmark = pytest.mark.django_db
 
-# Monday 30 November 2026, 10:00 in Baku (the mini pack's zone) — the hall is open.
-OPEN_TIME = datetime(2026, 11, 30, 6, 0, tzinfo=ZoneInfo("UTC"))
 
 
-@pytest.fixture
-def hall(loaded_mini):
-    hq = loaded_mini.centres.get(code="hq")
-    c1, c2 = Counter.objects.get(centre=hq, number=1), Counter.objects.get(centre=hq, number=2)
-    op1 = make_staff("op.hq.1", Role.OPERATOR, centres=[hq])
-    op1.counter = c1
-    op1.save()
-    op2 = make_staff("op.hq.2", Role.OPERATOR, centres=[hq])
-    op2.counter = c2
-    op2.save()
-    return {"hq": hq, "c1": c1, "c2": c2, "op1": op1, "op2": op2,
-            "id": Service.objects.get(code="id-card"), "birth": Service.objects.get(code="birth")}
 
 
 def test_numbers_are_per_prefix_and_per_day(hall):
