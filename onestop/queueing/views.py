@@ -16,6 +16,7 @@ to the user as a message, never as a server error.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -64,6 +65,7 @@ from .selectors import (
     ticket_position,
     waiting_for_groups,
 )
+from .templatetags.hall_numbers import local_number
 
 KIOSK_RETURN_SECONDS = 12
 RATES_CACHE_SECONDS = 60
@@ -124,12 +126,12 @@ def estimate_text(estimate: dict | None) -> str:
     return _("about %(mean)s min, at most %(p95)s min") % {"mean": low, "p95": high}
 
 
-def estimate_range(estimate: dict | None) -> str:
-    """The short form for tables: "12–36 min" (about 12, at most 36)."""
+def estimate_range(estimate: dict | None, number: Callable[[int], str] = str) -> str:
+    """The short form for tables: "12–36 min" (about 12, at most 36); ``number`` writes the minutes."""
     if not estimate:
         return ""
     low, high = estimate_minutes(estimate["mean_minutes"], estimate["p95_minutes"])
-    return _("%(mean)s–%(p95)s min") % {"mean": low, "p95": high}
+    return _("%(mean)s–%(p95)s min") % {"mean": number(low), "p95": number(high)}
 
 
 def _estimate_dict(estimate) -> dict | None:
@@ -373,7 +375,7 @@ def board(request, centre):
     groups = [g for g in snapshot["groups"] if zone_groups is None or g["group"] in zone_groups]
     for g in groups:
         g["label"] = translate(g["name"]) or g["group"]
-        g["estimate_range"] = estimate_range(g["estimate"])
+        g["estimate_range"] = estimate_range(g["estimate"], local_number)  # minutes in the board's digits
     context = {
         "centre": centre, "centre_name": translate(centre.name) or centre.code, "zone": zone,
         "calls": snapshot["calls"], "groups": groups,

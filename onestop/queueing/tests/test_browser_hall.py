@@ -11,6 +11,7 @@ fixture (conftest.py) runs uvicorn on the test database instead.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -130,6 +131,8 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         console.wait_for_selector(".console-state[data-state=open]")
         console.wait_for_selector("[data-action=call_next]:not([disabled])")
         board.wait_for_timeout(300)
+        # rows drawn so far are marked: the update after the call redraws them from its snapshot
+        board.evaluate("document.querySelectorAll('#board-groups tr').forEach((tr) => { tr.dataset.old = '1'; })")
         before = len(board.evaluate("window.__boardCalls"))
         clicked_at = console.evaluate("Date.now()")
         console.click("[data-action=call_next]")
@@ -141,7 +144,17 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         assert latency <= SHOW_WITHIN_MS, f"board showed {number} {latency} ms after the click"
         newest = board.locator("#board-calls tr.newest")
         assert newest.locator("td").first.inner_text().strip() == number
-        assert newest.locator("td").nth(1).inner_text().strip() == "1"
+        assert newest.locator("td").nth(1).inner_text().strip() == "1"  # the counter sign's number, in any language
+        # counts and minutes follow the board's language after the live update (Persian digits in fa)
+        board.wait_for_selector("#board-groups tr:not([data-old])", timeout=10_000)
+        digits, other = ("[۰-۹]", "[0-9]") if lang == "fa" else ("[0-9]", "[۰-۹]")
+        for row in board.locator("#board-groups tr").all():
+            waiting = row.locator("td.num").inner_text().strip()
+            estimate = row.locator("td.board-estimate").inner_text().strip()
+            assert re.fullmatch(f"{digits}+", waiting), (lang, waiting)
+            assert not re.search(other, estimate), (lang, estimate)
+        waiting_counts = board.locator("#board-groups td.num").all_inner_texts()
+        assert any(count.strip() not in ("0", "۰") for count in waiting_counts), waiting_counts
         console.wait_for_selector(f"[data-current='{number}']")
         mobile.wait_for_selector("#ticket[data-status='called']")
         assert "1" in mobile.inner_text("[data-field=call]")

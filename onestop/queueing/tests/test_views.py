@@ -14,6 +14,7 @@ from onestop.accounts.models import Role
 from onestop.catalogue.models import Service
 from onestop.queueing import services
 from onestop.queueing.models import CounterState, CounterStatus, Source, Status, Ticket
+from onestop.queueing.templatetags.hall_numbers import local_number
 from onestop.queueing.views import ticket_state
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +354,43 @@ def test_remote_join_with_the_code_from_the_sms(hq):
     ticket = Ticket.objects.get()
     assert ticket.source == Source.REMOTE and ticket.phone == "+994501234567"
     assert response["Location"].startswith(reverse("queueing:ticket_page", kwargs={"token": ticket.token}))
+
+
+def _board_cells(html: str, group: str) -> tuple[str, str]:
+    """(people waiting, estimated wait) of ``group``'s row on the board, as rendered."""
+    row = re.search(rf'<tr data-group="{group}">(.*?)</tr>', html, re.S)
+    assert row, group
+    waiting = re.search(r'<td class="num">(.*?)</td>', row.group(1), re.S)
+    estimate = re.search(r'<td class="board-estimate"><bdi>(.*?)</bdi></td>', row.group(1), re.S)
+    assert waiting and estimate
+    return waiting.group(1).strip(), estimate.group(1).strip()
+
+
+@pytest.mark.parametrize(("lang", "twelve", "digits"), [
+    ("fa", "۱۲", "۰۱۲۳۴۵۶۷۸۹"),
+    ("az", "12", "0123456789"),
+    ("en", "12", "0123456789"),
+])
+def test_board_counts_follow_the_language_and_ticket_numbers_stay_latin(
+        hq, counter1, id_card, operator, lang, twelve, digits):
+    for _ in range(13):
+        issue(hq, id_card)
+    services.counter_open(counter=counter1, operator=operator)
+    called = services.ticket_call_next(counter=counter1, operator=operator)
+    assert called is not None and called.number == "A001"
+    html = Client().get(reverse("queueing:board", kwargs={"centre": "hq"}) + f"?lang={lang}").content.decode()
+    # as printed on the slip and on the counter sign, in every language
+    assert re.search(r'<tr data-id="\d+" class="newest status-called"><td><bdi dir="ltr">A001</bdi></td><td>1</td>',
+                     html)
+    waiting, estimate = _board_cells(html, id_card.group.code)
+    assert waiting == twelve
+    assert re.search(f"[{digits}]", estimate), estimate  # the minutes are shown, in the language's digits
+    other = "0123456789" if lang == "fa" else "۰۱۲۳۴۵۶۷۸۹"
+    assert not re.search(f"[{other}]", waiting + estimate)
+
+
+def test_local_number_uses_the_locale_digits_and_falls_back_to_str():
+    assert local_number(1234, "fa") == "۱٬۲۳۴"  # as Intl.NumberFormat("fa") in the browser
+    assert local_number(7, "ps") == "۷"
+    assert local_number(7, "ru") == "7"
+    assert local_number(1234, "xx") == "1234"  # a language Babel does not know

@@ -19,6 +19,13 @@
   const clock = document.getElementById("board-clock");
   window.__boardCalls = window.__boardCalls || [];
 
+  /* Counts and minutes in the board's digits, as the clock (Persian digits in fa); ticket and
+     counter numbers stay as printed on the slip and the counter sign. */
+  const numberFormat = (function () {
+    try { return new Intl.NumberFormat(lang); } catch (err) { return null; }
+  })();
+  function num(n) { return numberFormat && typeof n === "number" ? numberFormat.format(n) : String(n); }
+
   function inZone(counter) { return !zone || counterZones[String(counter)] === zone; }
 
   function cell(content, className) {
@@ -58,7 +65,8 @@
 
   function estimateText(estimate) {
     if (!estimate) return texts.no_estimate || "";
-    return Hall.fmt(texts.estimate_range, Hall.minutes(estimate));
+    const minutes = Hall.minutes(estimate);
+    return Hall.fmt(texts.estimate_range, { mean: num(minutes.mean), p95: num(minutes.p95) });
   }
 
   function renderGroups(groups) {
@@ -77,7 +85,7 @@
       group.append(prefix, name);
       const estimate = document.createElement("bdi");
       estimate.textContent = estimateText(g.estimate);
-      tr.append(cell(group), cell(g.waiting, "num"), cell(estimate, "board-estimate"));
+      tr.append(cell(group), cell(num(g.waiting), "num"), cell(estimate, "board-estimate"));
       frag.append(tr);
     });
     groupsBody.replaceChildren(frag);
