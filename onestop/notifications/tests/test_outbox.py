@@ -11,6 +11,7 @@ import time_machine
 from django.db import connections, transaction
 
 from onestop.core.sweeps import get_sweep
+from onestop.notifications import services
 from onestop.notifications.base import ProviderError, SmsProvider
 from onestop.notifications.contrib.file import FileSmsProvider
 from onestop.notifications.models import OutboxMessage, Status
@@ -346,21 +347,39 @@ def test_concurrent_sweeps_send_each_message_once(outbox):
     assert sorted(texts) == sorted(f"message {i}" for i in range(20))
 
 
-def test_beyond_one_machine_a_celery_task_is_queued(outbox, settings):
-    from config.celery import app
-    from onestop.notifications.tasks import deliver
+def test_beyond_one_machine_messages_committed_together_go_as_one_task(outbox, settings):
+    """Through Celery (its memory broker here): the messages one process commits within the
+    hand-off window are published as one task, which sends each once."""
+    from celery.signals import after_task_publish
 
-    assert app.tasks["onestop.notifications.deliver"].name == deliver.name
+    from config.celery import app
+    from onestop.notifications.tasks import deliver, deliver_many
+
+    assert app.tasks["onestop.notifications.deliver_many"].name == deliver_many.name
+    assert app.tasks["onestop.notifications.deliver"].name == deliver.name  # tasks queued by earlier versions
+    published: list[tuple[str, object]] = []
+
+    def record(sender=None, body=None, **kwargs):
+        published.append((sender, body))
+
+    after_task_publish.connect(record, weak=False)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
         with transaction.atomic():
-            message = message_enqueue(channel="sms", to=PHONE, text="via celery")
+            messages = [message_enqueue(channel="sms", to=PHONE, text=f"via celery {i}") for i in range(3)]
+        deadline = time.monotonic() + 10
+        while not published and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(3 * services.HANDOFF_SECONDS)  # nothing else follows
     finally:
         app.conf.task_always_eager = eager
-    message.refresh_from_db()
-    assert message.status == Status.PENDING  # handed to the broker, no worker here
-    assert deliver.apply(args=(message.pk,)).get() is True
-    assert deliver.apply(args=(message.pk,)).get() is False  # a duplicate delivery sends nothing
-    assert len(_sms(outbox)) == 1
+        after_task_publish.disconnect(record)
+    ids = [m.pk for m in messages]
+    assert [(sender, list(body[0])) for sender, body in published] == [("onestop.notifications.deliver_many", [ids])]
+    assert {m.status for m in OutboxMessage.objects.filter(pk__in=ids)} == {Status.PENDING}  # no worker here
+    assert deliver_many.apply(args=(ids,)).get() == 3
+    assert deliver_many.apply(args=(ids,)).get() == 0  # a duplicate delivery sends nothing
+    assert deliver.apply(args=(ids[0],)).get() is False
+    assert sorted(line["text"] for line in _sms(outbox)) == [f"via celery {i}" for i in range(3)]
