@@ -3,8 +3,9 @@
 Babel knows each locale's default numbering system (``arabext`` for fa and ps, ``latn`` for
 az, ru and en) and, with ``numbering_system="default"``, its separators, but it still writes
 ASCII digits (python-babel/babel#731), so the digits are mapped here. Browsers do the same
-with ``Intl.NumberFormat(lang)`` (board.js). Ticket and counter numbers are codes printed on
-paper and signs: they never go through this.
+with ``Intl.NumberFormat(lang)`` (``Hall.num`` in hall.js, for the live updates of the board and
+the ticket page). Ticket and counter numbers are codes printed on paper and signs: they never
+go through this.
 """
 
 from __future__ import annotations

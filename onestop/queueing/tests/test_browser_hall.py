@@ -80,6 +80,8 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
     base = asgi_server(pack)
     SHOTS.mkdir(parents=True, exist_ok=True)
     direction = "rtl" if rtl else "ltr"
+    # counts and minutes in the language's digits (Persian in fa); ticket and counter numbers as printed
+    digits, other = ("[۰-۹]", "[0-9]") if lang == "fa" else ("[0-9]", "[۰-۹]")
 
     hall = browser.new_context(viewport={"width": 1280, "height": 800})
     hall.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; };")
@@ -93,6 +95,8 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         kiosk.click(f"a[data-lang='{lang}']")
         kiosk.wait_for_selector(f"a[data-group='{primary_group.code}']")
         assert kiosk.locator("html").get_attribute("dir") == direction
+        for meta in kiosk.locator(".kiosk-tile-meta").all_inner_texts():  # "3 waiting · about 9 min, ..."
+            assert re.match(f"{digits}+ ", meta.strip()) and not re.search(other, meta), (lang, meta)
         kiosk.screenshot(path=str(SHOTS / f"kiosk-{lang}.png"), full_page=True)
         kiosk.click(f"a[data-group='{primary_group.code}']")
         if kiosk.locator("a[data-service]").count():
@@ -101,8 +105,13 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         kiosk.click("[data-testid=issue]")
         kiosk.wait_for_selector(".slip-number")
         number = kiosk.inner_text(".slip-number").strip()
+        assert re.fullmatch("[A-Z]+[0-9]+", number), number  # as printed, in any language
+        slip_wait = kiosk.inner_text(".slip-wait").strip()  # people ahead, estimated minutes
+        assert re.search(digits, slip_wait) and not re.search(other, slip_wait), (lang, slip_wait)
         assert kiosk.locator(".slip-qr svg").count() == 1
         kiosk.wait_for_function("window.__printed >= 1")
+        kiosk.wait_for_function("document.querySelector('[data-countdown]').textContent !== ''")
+        assert re.fullmatch(f"{digits}+", kiosk.inner_text("[data-countdown]").strip())  # drawn by kiosk.js
         kiosk.screenshot(path=str(SHOTS / f"slip-{lang}.png"), full_page=True)
         ticket = Ticket.objects.get(centre=centre, number=number, day=Ticket.objects.latest("id").day)
         assert ticket.source == Source.KIOSK and ticket.language == lang
@@ -118,6 +127,10 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         mobile.goto(f"{base}/hall/t/{ticket.token}/?lang={lang}")
         mobile.wait_for_selector("#ticket[data-connected='1']")
         assert mobile.locator("#ticket").get_attribute("data-status") == "waiting"
+        server_estimate = mobile.inner_text("[data-field=estimate] bdi").strip()
+        assert re.search(digits, server_estimate) and not re.search(other, server_estimate), server_estimate
+        # blanked here, the estimate is written again by ticket.js from the next push (the counter opening)
+        mobile.evaluate("document.querySelector('[data-field=estimate] bdi').textContent = ''")
 
         # ---- the operator signs in, opens counter 1 and calls next
         console = staff.new_page()
@@ -130,6 +143,19 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         console.click("[data-action=open]")
         console.wait_for_selector(".console-state[data-state=open]")
         console.wait_for_selector("[data-action=call_next]:not([disabled])")
+        panel = console.locator("#queue-panel")
+        assert re.fullmatch(f"{digits}+", panel.locator(".queue-count").inner_text().strip())
+        for figure in panel.locator(".queue-groups td.num").all_inner_texts():  # waiting, open counters
+            assert re.fullmatch(f"{digits}+", figure.strip()), (lang, figure)
+        for estimate in panel.locator(".queue-groups bdi").all_inner_texts():
+            assert not re.search(other, estimate), (lang, estimate)
+        next_up = panel.locator(".next-up li").first
+        assert next_up.locator("bdi").inner_text().strip() == number
+        assert re.match(f"{digits}+ ", next_up.locator(".muted").inner_text().strip())  # minutes waited
+        mobile.wait_for_function("document.querySelector('[data-field=estimate] bdi').textContent !== ''",
+                                 timeout=10_000)
+        live_estimate = mobile.inner_text("[data-field=estimate] bdi").strip()
+        assert re.search(digits, live_estimate) and not re.search(other, live_estimate), (lang, live_estimate)
         board.wait_for_timeout(300)
         # rows drawn so far are marked: the update after the call redraws them from its snapshot
         board.evaluate("document.querySelectorAll('#board-groups tr').forEach((tr) => { tr.dataset.old = '1'; })")
@@ -147,7 +173,6 @@ def test_call_reaches_the_board_within_a_second(browser, settings, asgi_server, 
         assert newest.locator("td").nth(1).inner_text().strip() == "1"  # the counter sign's number, in any language
         # counts and minutes follow the board's language after the live update (Persian digits in fa)
         board.wait_for_selector("#board-groups tr:not([data-old])", timeout=10_000)
-        digits, other = ("[۰-۹]", "[0-9]") if lang == "fa" else ("[0-9]", "[۰-۹]")
         for row in board.locator("#board-groups tr").all():
             waiting = row.locator("td.num").inner_text().strip()
             estimate = row.locator("td.board-estimate").inner_text().strip()

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_staff
+from conftest import PACKS, make_staff
 from onestop.accounts.models import Role
 from onestop.catalogue.models import Service
+from onestop.centres.models import Centre
+from onestop.packs.services import pack_load
 from onestop.queueing import services
 from onestop.queueing.models import CounterState, CounterStatus, Source, Status, Ticket
 from onestop.queueing.templatetags.hall_numbers import local_number
 from onestop.queueing.views import ticket_state
+
+from .conftest import OPEN_TIME
 
 pytestmark = pytest.mark.django_db
 
@@ -394,3 +400,139 @@ def test_local_number_uses_the_locale_digits_and_falls_back_to_str():
     assert local_number(7, "ps") == "۷"
     assert local_number(7, "ru") == "7"
     assert local_number(1234, "xx") == "1234"  # a language Babel does not know
+
+
+# ---- the other hall screens: counts and minutes in the language's digits, codes as printed
+
+PERSIAN, LATIN = "۰۱۲۳۴۵۶۷۸۹", "0123456789"
+
+
+def _in_digits_of(lang: str, text: str) -> None:
+    """``text`` shows digits, all of them the language's own (Persian in fa, Latin otherwise)."""
+    own, other = (PERSIAN, LATIN) if lang == "fa" else (LATIN, PERSIAN)
+    assert re.search(f"[{own}]", text), (lang, text)
+    assert not re.search(f"[{other}]", text), (lang, text)
+
+
+def _grab(pattern: str, html: str) -> str:
+    found = re.search(pattern, html, re.S)
+    assert found, pattern
+    return found.group(1).strip()
+
+
+@pytest.fixture
+def twelve_waiting(hq, counter1, id_card, operator):
+    """Twelve identity-card tickets (A001-A012) issued at 10:00, counter 1 open; the clock then
+    moves on twelve minutes (the tickets have waited 12 min)."""
+    with time_machine.travel(OPEN_TIME, tick=False) as traveller:
+        for _ in range(12):
+            issue(hq, id_card)
+        services.counter_open(counter=counter1, operator=operator)
+        traveller.shift(timedelta(minutes=12))
+        yield
+
+
+@pytest.mark.parametrize(("lang", "twelve", "one"), [("fa", "۱۲", "۱"), ("en", "12", "1")])
+def test_console_queue_panel_counts_and_minutes_follow_the_language(
+        counter1, operator, twelve_waiting, lang, twelve, one):
+    client = logged_in(operator)
+    page = client.get(reverse("queueing:counter", kwargs={"pk": counter1.pk}) + f"?lang={lang}").content.decode()
+    # the live refresh (htmx, no ?lang=) keeps the language chosen on the page
+    panel = client.get(reverse("queueing:counter_queue", kwargs={"pk": counter1.pk})).content.decode()
+    assert panel.lstrip().startswith('<section id="queue-panel"')
+    for html in (page, panel):
+        assert f'<span class="queue-count" data-waiting="12">{twelve}</span>' in html
+        row = _grab(r'<table class="queue-groups">.*?<tbody>(.*?)</tbody>', html)
+        assert f'<td class="num">{twelve}</td><td class="num">{one}</td>' in row  # waiting, open counters
+        _in_digits_of(lang, _grab(r"<bdi>(.*?)</bdi>", row))  # the estimate's minutes
+        next_up = _grab(r'<ol class="next-up">(.*?)</ol>', html)
+        assert re.search(r'<bdi dir="ltr" class="num">A001</bdi>', next_up)  # ticket numbers as printed
+        waited = re.findall(r'<span class="muted">(.*?)</span>', next_up)
+        assert waited and all(w.startswith(f"{twelve} ") for w in waited), waited
+    assert re.search(r"<h1>[^<۰-۹]*\b1</h1>", page)  # the counter's number, as on its sign
+
+
+@pytest.mark.parametrize(("lang", "twelve", "one"), [("fa", "۱۲", "۱"), ("en", "12", "1")])
+def test_reception_overview_and_slip_follow_the_language(hq, twelve_waiting, lang, twelve, one):
+    client = logged_in(make_staff("greeter", Role.GREETER, centres=[hq]))
+    url = reverse("queueing:reception", kwargs={"centre": "hq"}) + f"?lang={lang}"
+    page = client.get(url).content.decode()
+    overview = client.get(reverse("queueing:reception_overview", kwargs={"centre": "hq"})).content.decode()
+    for html in (page, overview):
+        row = _grab(r'<tr data-group="idcard">(.*?)</tr>', html)
+        assert f'<td class="num">{twelve}</td><td class="num">{one}</td>' in row
+        _in_digits_of(lang, _grab(r"<bdi>(.*?)</bdi>", row))
+    response = client.post(url, {"service": "id-card", "priority_group": "", "phone": "", "language": lang},
+                           follow=True)
+    html = response.content.decode()
+    assert '<p class="slip-number"><bdi>A013</bdi></p>' in html
+    wait = _grab(r'<p class="slip-wait">(.*?)</p>', html)
+    assert wait.startswith(f"{twelve} ") and "<bdi>" in wait, wait  # 12 ahead, then the estimate
+    _in_digits_of(lang, wait)
+    assert re.search(r"<time>30\.11\.2026 10:12</time>", html)  # the time as printed, unchanged
+
+
+@pytest.mark.parametrize(("lang", "twelve"), [("fa", "۱۲"), ("en", "12")])
+def test_kiosk_tiles_slip_and_ticket_page_follow_the_language(hq, twelve_waiting, lang, twelve):
+    client = Client()
+    url = reverse("queueing:kiosk", kwargs={"centre": "hq"}) + f"?lang={lang}"
+    groups = client.get(url).content.decode()
+    meta = _grab(r'data-group="idcard">.*?<span class="kiosk-tile-meta">(.*?)</span></span>', groups)
+    assert meta.startswith(f"{twelve} ") and "<bdi>" in meta, meta  # 12 waiting · the estimate
+    _in_digits_of(lang, meta)
+    response = client.post(url, {"service": "id-card", "priority_group": "", "phone": ""}, follow=True)
+    ticket = Ticket.objects.get(number="A013")
+    slip = response.content.decode()
+    assert '<p class="slip-number"><bdi>A013</bdi></p>' in slip
+    wait = _grab(r'<p class="slip-wait">(.*?)</p>', slip)
+    assert wait.startswith(f"{twelve} ") and "<bdi>" in wait, wait
+    _in_digits_of(lang, wait)
+    assert re.search(r"<time>30\.11\.2026 10:12</time>", slip)
+    # the phone page behind the slip's QR code
+    page = client.get(reverse("queueing:ticket_page", kwargs={"token": ticket.token}) + f"?lang={lang}")
+    html = page.content.decode()
+    assert '<p class="ticket-number"><bdi dir="ltr">A013</bdi></p>' in html
+    ahead = _grab(r'<p class="ticket-ahead" data-field="ahead">(.*?)</p>', html)
+    assert re.search(rf"(?<![{PERSIAN}{LATIN}]){twelve}(?![{PERSIAN}{LATIN}])", ahead), ahead
+    _in_digits_of(lang, ahead)
+    _in_digits_of(lang, _grab(r'<p class="ticket-estimate" data-field="estimate">(.*?)</p>', html))
+    # the state for ticket.js stays numeric: the script writes it in the page's digits
+    assert '"number": "A013"' in html and '"position": 12' in html
+
+
+def test_hall_screens_keep_latin_digits_in_az(settings):
+    settings.ONESTOP_PACK = "az"
+    pack_load(PACKS / "az")
+    centre = Centre.objects.get(country__code="az", code="baku-1")
+    counter = centre.counters.get(number=1)
+    operator = make_staff("op-az", Role.OPERATOR, centres=[centre])
+    operator.counter = counter
+    operator.save()
+    group = min(counter.group_links.select_related("group"), key=lambda link: link.priority).group
+    service = group.services.filter(archived_at__isnull=True).order_by("position", "code").first()
+    assert service is not None
+    with time_machine.travel(OPEN_TIME, tick=False) as traveller:
+        tickets = [issue(centre, service) for _ in range(13)]
+        services.counter_open(counter=counter, operator=operator)
+        traveller.shift(timedelta(minutes=12))
+        staff = logged_in(operator)
+        greeter = logged_in(make_staff("greeter-az", Role.GREETER, centres=[centre]))
+        pages = {
+            "kiosk": Client().get(reverse("queueing:kiosk", kwargs={"centre": centre.code}) + "?lang=az"),
+            "console": staff.get(reverse("queueing:counter", kwargs={"pk": counter.pk}) + "?lang=az"),
+            "reception": greeter.get(reverse("queueing:reception", kwargs={"centre": centre.code}) + "?lang=az"),
+            "ticket": Client().get(reverse("queueing:ticket_page", kwargs={"token": tickets[-1].token}) + "?lang=az"),
+        }
+    for name, response in pages.items():
+        html = response.content.decode()
+        assert response.status_code == 200 and '<html lang="az" dir="ltr">' in html, name
+        assert not re.search(f"[{PERSIAN}]", html), name
+    assert 'data-waiting="13">13</span>' in pages["console"].content.decode()
+    row = _grab(rf'<tr data-group="{group.code}">(.*?)</tr>', pages["reception"].content.decode())
+    assert '<td class="num">13</td><td class="num">1</td>' in row
+    _in_digits_of("az", _grab(r"<bdi>(.*?)</bdi>", row))
+    tile = _grab(rf'data-group="{group.code}">.*?<span class="kiosk-tile-meta">(.*?)</span></span>',
+                 pages["kiosk"].content.decode())
+    assert tile.startswith("13 ") and "<bdi>" in tile, tile
+    ahead = _grab(r'<p class="ticket-ahead" data-field="ahead">(.*?)</p>', pages["ticket"].content.decode())
+    assert re.search(r"(?<!\d)12(?!\d)", ahead), ahead  # "Sizdən əvvəl: 12 nəfər"

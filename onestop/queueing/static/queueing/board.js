@@ -21,10 +21,7 @@
 
   /* Counts and minutes in the board's digits, as the clock (Persian digits in fa); ticket and
      counter numbers stay as printed on the slip and the counter sign. */
-  const numberFormat = (function () {
-    try { return new Intl.NumberFormat(lang); } catch (err) { return null; }
-  })();
-  function num(n) { return numberFormat && typeof n === "number" ? numberFormat.format(n) : String(n); }
+  function num(n) { return Hall.num(n, lang); }
 
   function inZone(counter) { return !zone || counterZones[String(counter)] === zone; }
 
@@ -65,8 +62,7 @@
 
   function estimateText(estimate) {
     if (!estimate) return texts.no_estimate || "";
-    const minutes = Hall.minutes(estimate);
-    return Hall.fmt(texts.estimate_range, { mean: num(minutes.mean), p95: num(minutes.p95) });
+    return Hall.fmt(texts.estimate_range, Hall.localMinutes(estimate, lang));
   }
 
   function renderGroups(groups) {

@@ -32,6 +32,25 @@
     return { mean: mean, p95: Math.max(mean, Math.ceil(estimate.p95_minutes)) };
   };
 
+  /* Plain quantities (people waiting, minutes) in the digits of ``lang`` (default: the page's),
+     as the server's ``local_digits`` filter: Persian digits in fa, Latin in az, en, ru. Ticket and
+     counter numbers are codes printed on paper and signs: they never go through this. */
+  const numberFormats = {};
+  Hall.num = function (n, lang) {
+    if (typeof n !== "number" || !isFinite(n)) return n == null ? "" : String(n);
+    const key = lang || document.documentElement.lang || "";
+    if (!Object.prototype.hasOwnProperty.call(numberFormats, key)) {
+      try { numberFormats[key] = new Intl.NumberFormat(key || undefined); } catch (err) { numberFormats[key] = null; }
+    }
+    return numberFormats[key] ? numberFormats[key].format(n) : String(n);
+  };
+
+  /* The placeholders of an estimate sentence ("%(mean)s", "%(p95)s"), written in ``lang``'s digits. */
+  Hall.localMinutes = function (estimate, lang) {
+    const minutes = Hall.minutes(estimate);
+    return { mean: Hall.num(minutes.mean, lang), p95: Hall.num(minutes.p95, lang) };
+  };
+
   /* A WebSocket to ``path`` that comes back after a drop: 0.5 s, 1 s, 2 s ... at most 30 s, with jitter. */
   Hall.connect = function (path, handlers) {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;

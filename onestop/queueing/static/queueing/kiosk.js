@@ -45,7 +45,7 @@
       setTimeout(print, 300);
       const timer = setInterval(function () {
         left -= 1;
-        if (countdown) countdown.textContent = left > 0 ? String(left) : "";
+        if (countdown) countdown.textContent = left > 0 ? (window.Hall ? window.Hall.num(left) : String(left)) : "";
         if (left <= 0) { clearInterval(timer); location.href = root.dataset.returnUrl; }
       }, 1000);
     });

@@ -6,6 +6,7 @@
   const Hall = window.Hall;
   const texts = Hall.json("ticket-texts") || {};
   const labels = Hall.json("ticket-labels") || {};
+  const lang = document.documentElement.lang;  // the page's language: position and minutes in its digits
   const field = function (name) { return root.querySelector('[data-field="' + name + '"]'); };
   let last = Hall.json("ticket-state") || {};
 
@@ -19,11 +20,11 @@
     const ahead = field("ahead");
     ahead.hidden = state.position == null;
     if (state.position != null) {
-      ahead.textContent = state.position === 0 ? texts.next : Hall.fmt(texts.ahead, { count: state.position });
+      ahead.textContent = state.position === 0 ? texts.next : Hall.fmt(texts.ahead, { count: Hall.num(state.position, lang) });
     }
     const estimate = field("estimate");
     estimate.hidden = !state.estimate;
-    if (state.estimate) estimate.querySelector("bdi").textContent = Hall.fmt(texts.estimate, Hall.minutes(state.estimate));
+    if (state.estimate) estimate.querySelector("bdi").textContent = Hall.fmt(texts.estimate, Hall.localMinutes(state.estimate, lang));
     field("cancel").hidden = !state.can_cancel;
     if (state.status === "called" && (last.status !== "called" || state.recalls !== last.recalls)) {
       if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
