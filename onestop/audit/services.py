@@ -110,6 +110,16 @@ def stream_national(country_code: str) -> str:
     return f"national:{country_code}"
 
 
+def actor_name(actor) -> str:
+    """The name an event records for ``actor``: the username, or "system" without one."""
+    return getattr(actor, "username", "") if actor is not None else "system"
+
+
+def ensure_stream(name: str) -> None:
+    """Create the stream's head unless it exists."""
+    AuditStream.objects.bulk_create([AuditStream(name=name)], ignore_conflicts=True)
+
+
 def audit_record(*, stream: str, action: str, obj: Any = None, object_type: str = "", object_id: str = "",
                  actor=None, before: Any = None, after: Any = None) -> AuditEvent:
     """Append one event to ``stream``. Must run inside the caller's transaction."""
@@ -121,13 +131,13 @@ def audit_record(*, stream: str, action: str, obj: Any = None, object_type: str 
     seq, prev_hash = _advance_head(stream)
     created_at = clock.now()
     before_c, after_c = _canonical(before), _canonical(after)
-    actor_name = getattr(actor, "username", "") if actor is not None else "system"
-    digest = event_digest(stream=stream, seq=seq, created_at=created_at, actor_name=actor_name, action=action,
+    name = actor_name(actor)
+    digest = event_digest(stream=stream, seq=seq, created_at=created_at, actor_name=name, action=action,
                           object_type=object_type, object_id=object_id, before=before_c, after=after_c,
                           prev_hash=prev_hash)
     event = AuditEvent(
         stream=stream, seq=seq, created_at=created_at, actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=actor_name, action=action, object_type=object_type, object_id=str(object_id),
+        actor_name=name, action=action, object_type=object_type, object_id=str(object_id),
         before=before_c, after=after_c, prev_hash=prev_hash, hash=digest,
     )
     _append(event)
@@ -159,5 +169,5 @@ def _advance_head(stream: str) -> tuple[int, str]:
             row = cursor.fetchone()
         if row is not None:
             return int(row[0]), row[1]
-        AuditStream.objects.bulk_create([AuditStream(name=stream)], ignore_conflicts=True)
+        ensure_stream(stream)
     raise AssertionError("the stream's head exists after it was created")

@@ -23,8 +23,8 @@ from typing import Any
 from django.db import connection
 
 from onestop.audit.models import AuditEvent, AuditStream
-from onestop.audit.services import json_parts, payload_parts
-from onestop.core.sql import mark_saved
+from onestop.audit.services import actor_name, ensure_stream, json_parts, payload_parts
+from onestop.core.sql import insert_values, mark_saved
 
 from .models import Ticket, TicketSequence
 
@@ -130,23 +130,24 @@ def _statement(vendor: str, payload_holes: tuple[str, ...], after_holes: tuple[s
     return sql, ticket_fields, audit_fields
 
 
-def issue_in_one_statement(ticket: Ticket, *, stream: str, action: str, actor, actor_name: str,
-                           created_at: datetime, after: dict[str, Any]) -> bool:
+def issue_in_one_statement(ticket: Ticket, *, stream: str, action: str, actor, created_at: datetime,
+                           after: dict[str, Any]) -> bool:
     """Number and insert ``ticket`` and its audit event in one statement (PostgreSQL).
 
     ``after`` is the event's ``after`` with ``hole("number")`` where the number goes.
     Returns False, having changed nothing, when the day's numbering row or the stream's
     head does not exist yet; the caller creates them and calls again.
     """
-    payload = payload_parts(stream=stream, created_at=created_at, actor_name=actor_name, action=action,
+    name = actor_name(actor)
+    payload = payload_parts(stream=stream, created_at=created_at, actor_name=name, action=action,
                             object_type=Ticket._meta.label_lower, before=None, after=after)
     after_text = json_parts(after)
     sql, ticket_fields, audit_fields = _statement(connection.vendor, tuple(payload[1::2]), tuple(after_text[1::2]))
     params: list[Any] = [ticket.centre_id, ticket.day, ticket.prefix, stream, stream]
-    params += [f.get_db_prep_save(f.pre_save(ticket, True), connection) for f in ticket_fields]
+    params += insert_values(ticket, ticket_fields)
     params.append(ticket.prefix)
     values = {"stream": stream, "created_at": created_at, "actor": getattr(actor, "pk", None),
-              "actor_name": actor_name, "action": action, "object_type": Ticket._meta.label_lower, "before": None}
+              "actor_name": name, "action": action, "object_type": Ticket._meta.label_lower, "before": None}
     for field in audit_fields:
         if field.name == "after":
             params += after_text[0::2]
@@ -167,4 +168,4 @@ def issue_in_one_statement(ticket: Ticket, *, stream: str, action: str, actor, a
 def ensure_rows(centre_id: int, day, prefix: str, stream: str) -> None:
     """Create the day's numbering row and the stream's head if they do not exist."""
     create_sequence_row(centre_id, day, prefix)
-    AuditStream.objects.bulk_create([AuditStream(name=stream)], ignore_conflicts=True)
+    ensure_stream(stream)

@@ -153,12 +153,11 @@ def ticket_issue(*, centre: Centre, service: Service, source: str, priority_grou
              "source": source, "priority": getattr(priority_group, "code", None)}
     if connection.vendor == "postgresql":
         stream = stream_for_centre(centre)
-        actor_name = getattr(actor, "username", "") if actor is not None else "system"
         # One statement is a transaction by itself; an SMS to queue is written with it.
         with transaction.atomic() if phone else contextlib.nullcontext():
             for _attempt in range(2):
                 if numbering.issue_in_one_statement(ticket, stream=stream, action="ticket.issued", actor=actor,
-                                                    actor_name=actor_name, created_at=now, after=after):
+                                                    created_at=now, after=after):
                     events.after_commit_ticket_issued(ticket)
                     return ticket
                 numbering.ensure_rows(centre.pk, day, group.prefix, stream)
