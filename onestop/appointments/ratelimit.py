@@ -12,8 +12,8 @@ the application refuses to start that way unless ``DEBUG`` is on.
 
 Counting: a fixed window per limit and identifier. The first request of a window creates
 the counter with ``cache.add`` (atomic: only one creator wins), every request increments
-it with ``cache.incr`` (atomic in Redis and in the local-memory cache); with Redis both go
-in one ``MULTI``/``EXEC``, one round trip. A request that
+it with ``cache.incr`` (atomic in Redis and in the local-memory cache); with Redis both are
+one server-side script (``SET … NX EX`` then ``INCR``), one command. A request that
 takes the count past the limit is refused with 429 and ``Retry-After`` (seconds until
 the window ends). Identifiers are hashed before they become cache keys, so phone and ID
 numbers are not written to the cache in clear. With the local-memory cache each process
@@ -26,10 +26,12 @@ The client address is ``REMOTE_ADDR``: behind a reverse proxy, the proxy must se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -128,20 +130,28 @@ def hit(name: str, identifier: str) -> None:
         raise RateLimited(name, wait)
 
 
+# Create the counter with its time to live unless it exists, then count: atomic in Redis.
+_COUNT_SCRIPT = "redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX') return redis.call('INCR', KEYS[1])"
+
+
+@functools.lru_cache(maxsize=64)
+def _counter_script(backend_client: Any) -> Any:
+    """The counting script on a Redis client kept for ``backend_client`` (a Django Redis
+    cache's client; one per cache backend object, so per thread). Django builds a new Redis
+    client on every cache call, which cost more than the count itself."""
+    return backend_client.get_client(write=True).register_script(_COUNT_SCRIPT)
+
+
 def _count(key: str, ttl: int) -> int:
     """Add one to the counter ``key`` (created with a time to live of ``ttl`` seconds); the new count.
 
-    With Django's Redis cache: ``SET key 0 EX ttl NX`` and ``INCR key`` in one MULTI/EXEC,
-    one round trip. Otherwise ``cache.add`` then ``cache.incr``.
+    With Django's Redis cache: one script (``SET key 0 EX ttl NX``, ``INCR key``), one
+    command. Otherwise ``cache.add`` then ``cache.incr``.
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        pipe = client.pipeline(transaction=True)
-        pipe.set(full_key, 0, ex=ttl, nx=True)
-        pipe.incr(full_key)
-        return int(pipe.execute()[1])
+        return int(_counter_script(backend._cache)(keys=[full_key], args=[ttl]))
     cache.add(key, 0, timeout=ttl)
     try:
         return int(cache.incr(key))

@@ -36,7 +36,8 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,16 +49,17 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from onestop.audit.services import audit_record, stream_for_centre
+from onestop.audit.models import AuditStream
+from onestop.audit.services import audit_record, ensure_stream, hole, stream_for_centre
 from onestop.catalogue.models import Service, ServiceGroup
 from onestop.centres.models import Centre
 from onestop.core import clock
 from onestop.core.models import translate
 from onestop.core.problems import Conflict, DomainError
-from onestop.core.sql import from_db, prep
+from onestop.core.sql import from_db, mark_saved, prep
 from onestop.packs.national_id import NationalIdFormat
 
-from . import links
+from . import links, statements
 from .models import (
     Booking,
     BookingSource,
@@ -276,34 +278,31 @@ def _claim_place_within_cap(
     refused (with the dates for the message), else the slot is full.
     """
     qn = connection.ops.quote_name
-    span = timedelta(days=rules.period_days)
-    booking_table = qn(Booking._meta.db_table)
-    sql = (
-        f"UPDATE {qn(Slot._meta.db_table)} SET {qn('booked')} = {qn('booked')} + 1 "  # noqa: S608
-        f"WHERE {qn('centre_id')} = %s AND {qn('group_id')} = %s AND {qn('start')} = %s "
-        f"AND {qn('booked')} < {qn('capacity')} "
-        f"AND (SELECT COUNT(*) FROM (SELECT 1 FROM {booking_table} "
-        f"WHERE {qn('national_id')} = %s AND {qn('group_id')} = %s AND {qn('status')} = %s "
-        f"AND {qn('start')} > %s AND {qn('start')} < %s LIMIT %s) held) < %s "
-        f"RETURNING {qn('id')}, {qn('end')}"
+    sql = f"{statements.claim_sql()} RETURNING {qn('id')}, {qn('end')}"
+    params = statements.claim_params(
+        centre_id=centre.pk,
+        group_id=group.pk,
+        start=planned.start,
+        national_id=national_id,
+        rules=rules,
     )
-    params = [
-        centre.pk,
-        group.pk,
-        prep(Slot, "start", planned.start),
-        national_id,
-        group.pk,
-        BookingStatus.BOOKED.value,
-        prep(Booking, "start", planned.start - span),
-        prep(Booking, "start", planned.start + span),
-        rules.max_active_per_group,
-        rules.max_active_per_group,
-    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is not None:
         return int(row[0]), from_db(Slot, "end", row[1])
+    _refuse_claim(national_id=national_id, group=group, planned=planned, rules=rules, centre=centre)
+
+
+def _refuse_claim(
+    *,
+    centre: Centre,
+    group: ServiceGroup,
+    planned: PlannedSlot,
+    national_id: str,
+    rules: BookingRules,
+) -> NoReturn:
+    """The refusal of a claim that took no place: the cap (with its dates) or a full slot."""
     _check_cap(
         national_id=national_id, group=group, start=planned.start, rules=rules, centre=centre
     )
@@ -388,23 +387,28 @@ def _message_params(booking: Booking) -> dict[str, Any]:
     }
 
 
+def _sms_fields(booking: Booking, template: str, **extra: Any) -> dict[str, Any]:
+    """The SMS about ``booking`` from ``template``, in the booking's language."""
+    from onestop.notifications.templates import render_message
+
+    language = booking.language or booking.centre.country.default_language
+    text = render_message(template, language, **_message_params(booking), **extra)
+    return {
+        "channel": "sms",
+        "to": booking.phone,
+        "text": text,
+        "template": template,
+        "language": language,
+    }
+
+
 def _sms(booking: Booking, template: str, dedupe_key: str, **extra: Any) -> None:
     """Queue one SMS about ``booking`` in the current transaction (sent after commit)."""
     if not booking.phone:
         return
     from onestop.notifications.services import message_enqueue
-    from onestop.notifications.templates import render_message
 
-    language = booking.language or booking.centre.country.default_language
-    text = render_message(template, language, **_message_params(booking), **extra)
-    message_enqueue(
-        channel="sms",
-        to=booking.phone,
-        text=text,
-        template=template,
-        language=language,
-        dedupe_key=dedupe_key,
-    )
+    message_enqueue(**_sms_fields(booking, template, **extra), dedupe_key=dedupe_key)
 
 
 def _reminder_already_covered(start: datetime, centre: Centre) -> bool:
@@ -551,39 +555,100 @@ def _create_in_transaction(
     base_url: str,
 ) -> Booking:
     now = clock.now()
+    booking = Booking(
+        centre=centre,
+        service=service,
+        group=group,
+        start=planned.start,
+        national_id=national_id,
+        phone=phone,
+        language=language,
+        source=source,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now,
+        updated_at=now,
+        reminder_sent_at=now if _reminder_already_covered(planned.start, centre) else None,
+    )
+    url = manage_url(booking, base_url)
     with transaction.atomic():
         _lock_citizen(centre.country, national_id)
-        slot_id, end = _claim_place_within_cap(
+        if connection.vendor == "postgresql":
+            _write_in_one_statement(
+                booking,
+                national_id=national_id,
+                planned=planned,
+                rules=rules,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                url=url,
+            )
+            return booking
+        booking.slot_id, booking.end = _claim_place_within_cap(
             centre=centre, group=group, planned=planned, national_id=national_id, rules=rules
         )
-        booking = Booking.objects.create(
-            centre=centre,
-            service=service,
-            group=group,
-            slot_id=slot_id,
-            start=planned.start,
-            end=end,
-            national_id=national_id,
-            phone=phone,
-            language=language,
-            source=source,
-            created_by=actor if getattr(actor, "pk", None) else None,
-            created_at=now,
-            updated_at=now,
-            reminder_sent_at=now if _reminder_already_covered(planned.start, centre) else None,
-        )
+        booking.save(force_insert=True)
         if idempotency_key:
             IdempotencyKey.objects.create(
                 key=idempotency_key, fingerprint=fingerprint, booking=booking, created_at=now
             )
         _audit(booking, "booking.created", actor, after={**_snapshot(booking), "source": source})
-        _sms(
-            booking,
-            "booking_confirmed",
-            f"booking-confirmed:{booking.pk}:0",
-            url=manage_url(booking, base_url),
-        )
+        _sms(booking, "booking_confirmed", f"booking-confirmed:{booking.pk}:0", url=url)
     return booking
+
+
+def _write_in_one_statement(
+    booking: Booking,
+    *,
+    national_id: str,
+    planned: PlannedSlot,
+    rules: BookingRules,
+    actor,
+    idempotency_key: str,
+    fingerprint: str,
+    url: str,
+) -> None:
+    """The PostgreSQL form of the writes above: one statement (``statements.insert_booking``)
+    writes what the ORM form writes, with the same audit text and SMS."""
+    from onestop.notifications.services import deliver_soon, new_message
+
+    stream = stream_for_centre(booking.centre)
+    after = {**_snapshot(booking), "slot": hole("slot"), "source": booking.source}
+    key = None
+    if idempotency_key:
+        key = IdempotencyKey(key=idempotency_key, fingerprint=fingerprint, created_at=booking.created_at)
+    message = None
+    if booking.phone:
+        message = new_message(**_sms_fields(booking, "booking_confirmed", url=url))
+    for _attempt in range(2):
+        row = statements.insert_booking(
+            booking,
+            national_id=national_id,
+            rules=rules,
+            stream=stream,
+            actor=actor,
+            after=after,
+            idempotency=key,
+            message=message,
+            dedupe=("booking-confirmed:", ":0"),
+        )
+        if row is not None:
+            break
+        if AuditStream.objects.filter(name=stream).exists():
+            _refuse_claim(
+                centre=booking.centre,
+                group=booking.group,
+                planned=planned,
+                national_id=national_id,
+                rules=rules,
+            )
+        ensure_stream(stream)
+    else:
+        raise AssertionError("the stream's head exists after it was created")
+    booking.slot_id, booking.end, pk, message_id = row
+    mark_saved(booking, pk)
+    if message_id is not None:
+        transaction.on_commit(partial(deliver_soon, message_id), robust=True)
 
 
 # --------------------------------------------------------------------------- cancel / move

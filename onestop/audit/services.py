@@ -61,7 +61,7 @@ _HOLE = re.compile("\"?\ue000([a-z_]+)\ue000\"?")
 
 
 def payload_parts(*, stream: str, created_at: datetime, actor_name: str, action: str, object_type: str,
-                  before: Any, after: Any) -> list[str]:
+                  before: Any, after: Any, bare: tuple[str, ...] = ()) -> list[str]:
     """The hashed text of an event whose sequence number, previous hash and object id (and any
     ``hole(name)`` inside ``after``) are filled in by the database in the statement that
     writes the event.
@@ -69,18 +69,19 @@ def payload_parts(*, stream: str, created_at: datetime, actor_name: str, action:
     Returns ``[text, name, text, name, …, text]``: literal text alternating with hole names
     (``seq``, ``object_id``, ``prev`` and those of ``after``). The text is cut from the very
     JSON ``event_digest`` hashes, so filling each hole with its value's JSON gives exactly
-    that text: ``seq`` is a bare number, the others are strings that need no JSON escaping
-    (digits, hex, ticket numbers), so their holes sit inside their quotes.
+    that text: ``seq`` and the holes named in ``bare`` are bare numbers, the others are
+    strings that need no JSON escaping (digits, hex, ticket numbers), so their holes sit
+    inside their quotes.
     """
     raw = _payload(stream=stream, seq=hole("seq"), created_at=created_at, actor_name=actor_name, action=action,
                    object_type=object_type, object_id=hole("object_id"), before=_canonical(before),
                    after=_canonical(after), prev_hash=hole("prev"))
-    return _split(raw, bare=("seq",))
+    return _split(raw, bare=("seq", *bare))
 
 
-def json_parts(value: Any) -> list[str]:
+def json_parts(value: Any, bare: tuple[str, ...] = ()) -> list[str]:
     """``value`` as stored in an event's JSON column, split at its holes like ``payload_parts``."""
-    return _split(json.dumps(_canonical(value), cls=DjangoJSONEncoder, ensure_ascii=False), bare=())
+    return _split(json.dumps(_canonical(value), cls=DjangoJSONEncoder, ensure_ascii=False), bare=bare)
 
 
 def _split(raw: str, bare: tuple[str, ...]) -> list[str]:

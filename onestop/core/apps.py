@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
         from . import localcache
 
         localcache.connect_signals()
+        from .sql import cache_long_statements
+
+        cache_long_statements()

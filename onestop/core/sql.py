@@ -15,6 +15,30 @@ from django.db.models import Field, Model
 
 _STATEMENTS: dict[tuple[str, str], tuple[str, list[Field]]] = {}
 
+#: The longest statement (characters) and the most parameters psycopg keeps its parsing of.
+LONG_STATEMENT_LENGTH = 16384
+LONG_STATEMENT_PARAMS = 256
+
+
+def cache_long_statements() -> None:
+    """Let psycopg keep the parsing of the hot one-statement writes too.
+
+    With server-side binding psycopg splits a statement at its placeholders on every
+    execution unless the statement is at most 4,096 bytes with at most 50 parameters, when
+    it keeps the result in a small LRU cache. A booking's or a kiosk issue's single
+    statement is longer, and parsing it again cost about half a millisecond a request. The
+    limits are module constants of ``psycopg._queries`` read on every call; if a psycopg
+    release drops them, nothing changes (``test_sql.py`` says so).
+    """
+    try:
+        from psycopg import _queries
+    except ImportError:  # SQLite-only installs
+        return
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONG_STATEMENT_LENGTH)
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, LONG_STATEMENT_PARAMS)
+
 
 def insert_statement(model: type[Model], connection=default_connection) -> tuple[str, list[Field]]:
     """``INSERT INTO <table> (<columns>) VALUES (%s, …)`` for every concrete field but the key."""

@@ -98,6 +98,22 @@ def message_enqueue(*, channel: str, to: str, text: str, subject: str = "", temp
     using = _db()
     if not transaction.get_connection(using).in_atomic_block:
         raise RuntimeError("message_enqueue must be called inside the transaction that makes the change")
+    message = new_message(channel=channel, to=to, text=text, subject=subject, template=template,
+                          language=language, dedupe_key=dedupe_key)
+    if not _insert_new(message, using):
+        # The key is already queued (by this transaction or one committed before).
+        return OutboxMessage.objects.using(using).get(dedupe_key=dedupe_key)
+    transaction.on_commit(partial(deliver_soon, message.pk), using=using, robust=True)
+    return message
+
+
+def new_message(*, channel: str, to: str, text: str, subject: str = "", template: str = "",
+                language: str = "", dedupe_key: str | None = None) -> OutboxMessage:
+    """An unsaved message, checked as :func:`message_enqueue` checks it (``ValueError``).
+
+    For statements that insert the message themselves; they hand it to :func:`deliver_soon`
+    after the commit.
+    """
     try:
         channel = Channel(channel)
     except ValueError:
@@ -112,14 +128,8 @@ def message_enqueue(*, channel: str, to: str, text: str, subject: str = "", temp
             raise ValueError(f"e-mail recipient {to!r} is not an e-mail address") from None
     if not (text or "").strip():
         raise ValueError("a message needs text")
-    dedupe_key = dedupe_key or None
-    message = OutboxMessage(channel=channel, to=to, text=text, subject=subject, template=template,
-                            language=language, dedupe_key=dedupe_key, next_attempt_at=clock.now())
-    if not _insert_new(message, using):
-        # The key is already queued (by this transaction or one committed before).
-        return OutboxMessage.objects.using(using).get(dedupe_key=dedupe_key)
-    transaction.on_commit(partial(deliver_soon, message.pk), using=using, robust=True)
-    return message
+    return OutboxMessage(channel=channel, to=to, text=text, subject=subject, template=template,
+                         language=language, dedupe_key=dedupe_key or None, next_attempt_at=clock.now())
 
 
 def _insert_new(message: OutboxMessage, using: str) -> bool:

@@ -22,8 +22,9 @@ from typing import Any
 
 from django.db import connection
 
-from onestop.audit.models import AuditEvent, AuditStream
-from onestop.audit.services import actor_name, ensure_stream, json_parts, payload_parts
+from onestop.audit.models import AuditStream
+from onestop.audit.services import ensure_stream
+from onestop.audit.statements import column_type, event_insert
 from onestop.core.sql import insert_values, mark_saved
 
 from .models import Ticket, TicketSequence
@@ -69,52 +70,26 @@ def insert_numbered(ticket: Ticket) -> None:
 # --------------------------------------------------------------------------- one statement
 
 
-def _column_type(field) -> str:
-    column_type = field.db_type(connection)
-    if column_type is None:  # only fields without a column, which concrete_fields excludes
-        raise AssertionError(f"{field.name} has no column type")
-    return column_type
-
-
-# What the database fills into the event's holes (``payload_parts``), from the CTEs below.
-_HOLE_SQL = {"seq": "CAST(h.last_seq AS text)", "object_id": "CAST(t.id AS text)", "prev": "h.last_hash",
-             "number": "t.number"}
-
-
-def _concat(holes: tuple[str, ...]) -> str:
-    """``CAST(%s AS text) || <hole> || CAST(%s AS text) …``: the literal parts around the
-    holes are parameters, the holes are SQL."""
-    pieces = ["CAST(%s AS text)"]
-    for name in holes:
-        pieces += [_HOLE_SQL[name], "CAST(%s AS text)"]
-    return " || ".join(pieces)
+# What the database fills into the event's holes, from the CTEs below.
+_HOLES = {"number": "t.number"}
 
 
 @functools.cache
-def _statement(vendor: str, payload_holes: tuple[str, ...], after_holes: tuple[str, ...]) -> tuple[str, list, list]:
-    """The issue statement for one shape of audit text (which holes, in which order).
+def _statement(vendor: str, event_sql: str) -> tuple[str, list]:
+    """The issue statement around one form of the event's insert.
 
-    Returns ``(sql, ticket fields, audit fields)``; the parameters are, in order: centre,
-    day, prefix, stream (numbering row), stream (audit head), the ticket's field values,
-    prefix (number), then for each audit field its value or, for ``after`` and ``hash``,
-    the literal parts of their texts.
+    Returns ``(sql, ticket fields)``; the parameters are, in order: centre, day, prefix,
+    stream (numbering row), stream (audit head), the ticket's field values, prefix
+    (number), then the event's (:func:`onestop.audit.statements.event_insert`).
     """
     qn = connection.ops.quote_name
     head = qn(AuditStream._meta.db_table)
     ticket_fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key and f.name not in _NUMBERED_FIELDS]
-    audit_fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
     ticket_columns = ", ".join([qn(str(f.column)) for f in ticket_fields] + [qn("sequence"), qn("number")])
-    ticket_values = ", ".join(f"CAST(%s AS {_column_type(f)})" for f in ticket_fields)
+    ticket_values = ", ".join(f"CAST(%s AS {column_type(f)})" for f in ticket_fields)
     last = f"s.{qn('last')}"
     number = (f"CAST(%s AS varchar) || CASE WHEN {last} < 1000 THEN lpad(CAST({last} AS text), 3, '0') "
               f"ELSE CAST({last} AS text) END")
-    computed = {
-        "seq": "h.last_seq", "object_id": "CAST(t.id AS text)", "prev_hash": "h.last_hash",
-        "after": f"CAST({_concat(after_holes)} AS jsonb)",
-        "hash": f"encode(sha256(convert_to({_concat(payload_holes)}, 'UTF8')), 'hex')",
-    }
-    audit_columns = ", ".join(qn(str(f.column)) for f in audit_fields)
-    audit_values = ", ".join(computed.get(f.name, f"CAST(%s AS {_column_type(f)})") for f in audit_fields)
     sql = (
         f"WITH s AS ({_sequence_sql()} AND EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %s) "  # noqa: S608 -- names from model metadata
         f"RETURNING {qn('last')}), "
@@ -123,11 +98,10 @@ def _statement(vendor: str, payload_holes: tuple[str, ...], after_holes: tuple[s
         f"t AS (INSERT INTO {qn(Ticket._meta.db_table)} ({ticket_columns}) "
         f"SELECT {ticket_values}, {last}, {number} FROM s, h "
         f"RETURNING {qn('id')}, {qn('sequence')}, {qn('number')}), "
-        f"e AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({audit_columns}) SELECT {audit_values} FROM t, h "
-        f"RETURNING {qn('id')}) "
+        f"e AS ({event_sql} FROM t, h RETURNING {qn('id')}) "
         f"SELECT t.{qn('id')}, t.{qn('sequence')}, t.{qn('number')} FROM t, e"
     )
-    return sql, ticket_fields, audit_fields
+    return sql, ticket_fields
 
 
 def issue_in_one_statement(ticket: Ticket, *, stream: str, action: str, actor, created_at: datetime,
@@ -138,23 +112,14 @@ def issue_in_one_statement(ticket: Ticket, *, stream: str, action: str, actor, c
     Returns False, having changed nothing, when the day's numbering row or the stream's
     head does not exist yet; the caller creates them and calls again.
     """
-    name = actor_name(actor)
-    payload = payload_parts(stream=stream, created_at=created_at, actor_name=name, action=action,
-                            object_type=Ticket._meta.label_lower, before=None, after=after)
-    after_text = json_parts(after)
-    sql, ticket_fields, audit_fields = _statement(connection.vendor, tuple(payload[1::2]), tuple(after_text[1::2]))
+    event_sql, event_params = event_insert(head="h", object_id="t.id", holes=_HOLES, stream=stream, action=action,
+                                           object_type=Ticket._meta.label_lower, actor=actor, created_at=created_at,
+                                           after=after)
+    sql, ticket_fields = _statement(connection.vendor, event_sql)
     params: list[Any] = [ticket.centre_id, ticket.day, ticket.prefix, stream, stream]
     params += insert_values(ticket, ticket_fields)
     params.append(ticket.prefix)
-    values = {"stream": stream, "created_at": created_at, "actor": getattr(actor, "pk", None),
-              "actor_name": name, "action": action, "object_type": Ticket._meta.label_lower, "before": None}
-    for field in audit_fields:
-        if field.name == "after":
-            params += after_text[0::2]
-        elif field.name == "hash":
-            params += payload[0::2]
-        elif field.name not in ("seq", "object_id", "prev_hash"):
-            params.append(field.get_db_prep_save(values[field.name], connection))
+    params += event_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

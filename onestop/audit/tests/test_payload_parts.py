@@ -48,6 +48,21 @@ def test_filled_parts_hash_like_event_digest(stream, actor, action, object_type,
     assert json.loads(fill(json_parts(after), {"number": number})) == json.loads(json.dumps(real_after))
 
 
+@given(extra=st.dictionaries(text.filter(lambda k: k != "slot"), json_values, max_size=3),
+       seq=st.integers(1, 10**12), object_id=st.integers(1, 10**12), slot=st.integers(1, 10**12),
+       prev=st.text("0123456789abcdef", min_size=64, max_size=64))
+def test_bare_holes_stand_for_numbers(extra, seq, object_id, slot, prev):
+    created_at = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    after = {**extra, "slot": hole("slot")}
+    parts = payload_parts(stream="s", created_at=created_at, actor_name="a", action="x", object_type="t",
+                          before=None, after=after, bare=("slot",))
+    raw = fill(parts, {"seq": str(seq), "object_id": str(object_id), "prev": prev, "slot": str(slot)})
+    real_after = {**extra, "slot": slot}
+    assert raw == _payload(stream="s", seq=seq, created_at=created_at, actor_name="a", action="x", object_type="t",
+                           object_id=str(object_id), before=None, after=real_after, prev_hash=prev)
+    assert json.loads(fill(json_parts(after, bare=("slot",)), {"slot": str(slot)})) == real_after
+
+
 @pytest.mark.parametrize("bad", ["Number", "a-b", ""])
 def test_hole_names_are_plain_words(bad):
     with pytest.raises(ValueError, match="lower-case words"):

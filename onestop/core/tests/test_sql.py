@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from onestop.appointments.models import CapacityOverride, Slot
 from onestop.appointments.selectors import overrides_for
@@ -45,3 +46,22 @@ def test_rows_and_boundaries_equal_the_orm(loaded_mini):
     assert overrides_for(hq, group, day, day + timedelta(days=3)) == {day: 4, day + timedelta(days=1): 2}
     assert overrides_for(hq, other, day + timedelta(days=2), day + timedelta(days=2)) == {
         day + timedelta(days=2): 9}
+
+
+@pytest.mark.django_db
+def test_psycopg_keeps_the_parsing_of_long_statements():
+    """The hot single-statement writes have more than 50 parameters; psycopg parses them once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg is PostgreSQL's driver")
+    from psycopg import _queries
+
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS >= 256  # a psycopg without the limits fails here
+    assert _queries.MAX_CACHED_STATEMENT_LENGTH >= 16384
+    count = 120
+    sql = "SELECT " + ", ".join(f"CAST(%s AS integer) + {i}" for i in range(count))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(range(count)))
+        before = _queries._query2pg.cache_info().hits
+        cursor.execute(sql, list(range(count)))
+        assert cursor.fetchone()[-1] == 2 * (count - 1)
+    assert _queries._query2pg.cache_info().hits == before + 1
