@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -130,14 +129,10 @@ class BookingSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
     def get_manage_url(self, obj: Booking) -> str:
-        return self._absolute(
-            reverse("appointments:manage", kwargs={"token": links.manage_token(obj.code)})
-        )
+        return self._absolute(links.manage_path(obj.code))
 
     def get_calendar_url(self, obj: Booking) -> str:
-        return self._absolute(
-            reverse("appointments:calendar", kwargs={"token": links.calendar_token(obj.code)})
-        )
+        return self._absolute(links.calendar_path(obj.code))
 
     def to_representation(self, instance: Booking) -> dict[str, Any]:
         """The declared fields, written directly (DRF builds the model fields on every call);

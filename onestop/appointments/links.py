@@ -11,8 +11,12 @@ refused once older than its maximum age or when the secret key changes.
 
 from __future__ import annotations
 
+import functools
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core import signing
+from django.urls import get_script_prefix, reverse
 
 MANAGE_SALT = "onestop.appointments.manage"
 CALENDAR_SALT = "onestop.appointments.calendar"
@@ -66,3 +70,31 @@ def read_phone_token(token: str) -> str | None:
         )
     except signing.BadSignature:
         return None
+
+
+# A token is the value, base62 and base64url parts joined by ":", which reversing leaves as is.
+_SAFE_IN_PATH = ":"
+
+
+@functools.lru_cache(maxsize=32)
+def _around_token(viewname: str, script_prefix: str) -> tuple[str, str]:
+    """The path of ``viewname`` before and after its ``token``, reversed once per script prefix."""
+    marker = "TOKEN"
+    path = reverse(viewname, kwargs={"token": marker})
+    before, _, after = path.rpartition(marker)
+    return before, after
+
+
+def _path(viewname: str, token: str) -> str:
+    before, after = _around_token(viewname, get_script_prefix())
+    return f"{before}{quote(token, safe=_SAFE_IN_PATH)}{after}"
+
+
+def manage_path(code: str) -> str:
+    """The path of the booking's manage page, with a new token."""
+    return _path("appointments:manage", manage_token(code))
+
+
+def calendar_path(code: str) -> str:
+    """The path of the booking's iCalendar file, with a new token."""
+    return _path("appointments:calendar", calendar_token(code))

@@ -44,7 +44,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -370,7 +369,7 @@ def _audit(booking: Booking, action: str, actor, before=None, after=None) -> Non
 
 
 def manage_url(booking: Booking, base_url: str = "") -> str:
-    path = reverse("appointments:manage", kwargs={"token": links.manage_token(booking.code)})
+    path = links.manage_path(booking.code)
     base = (base_url or getattr(settings, "ONESTOP_PUBLIC_URL", "") or "").rstrip("/")
     return f"{base}{path}"
 

@@ -8,6 +8,7 @@ are stored exactly as the ORM would store them).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from django.db import connection as default_connection
@@ -53,9 +54,67 @@ def insert_statement(model: type[Model], connection=default_connection) -> tuple
     return _STATEMENTS[key]
 
 
+# Field types whose database value is the attribute itself (or, for integers on
+# PostgreSQL, the attribute wrapped in psycopg's sized integer) when it is exactly of the
+# Python type named: Django's preparation (about 10 µs a field) does no more than that.
+_TEXT = ("CharField", "TextField", "SlugField", "EmailField")
+_INTEGER = ("IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+            "PositiveSmallIntegerField", "AutoField", "BigAutoField", "SmallAutoField")
+
+
+def _identity(value):
+    return value
+
+
+def _fast_path(field: Field, connection) -> tuple[tuple[type, ...], Any]:
+    """``(types, convert)``: a value of one of ``types`` is sent as ``convert(value)``.
+
+    ``datetime`` (on PostgreSQL, for date-time fields) is passed only when aware: Django
+    warns about a naive one and makes it aware.
+    """
+    target = field.target_field if field.is_relation else field
+    if target is None or type(field).pre_save is not Field.pre_save:  # auto_now and the like
+        return (), None
+    if type(target).get_db_prep_save is not Field.get_db_prep_save:
+        return (), None
+    internal = target.get_internal_type()
+    if internal in _TEXT:
+        return (str,), _identity
+    if internal in _INTEGER:
+        sized = getattr(connection.ops, "integerfield_type_map", {}).get(internal)
+        return (int,), sized or _identity
+    if internal == "DateTimeField" and connection.vendor == "postgresql":
+        return (datetime,), _identity
+    return (), None
+
+
+_FAST: dict[tuple[str, str, str], tuple[tuple[type, ...], Any]] = {}
+
+
 def insert_values(instance: Model, fields: list[Field], connection=default_connection) -> list:
-    """The database values of ``instance`` for ``fields``, as an insert would write them."""
-    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    """The database values of ``instance`` for ``fields``, as an insert would write them.
+
+    ``None``, strings of text fields, integers of integer fields (keys too) and, on
+    PostgreSQL, aware date-times take the short way of :func:`_fast_path`; every other
+    value is prepared by its field (``pre_save`` then ``get_db_prep_save``).
+    ``test_sql.py`` checks both give the same values of the same types.
+    """
+    values = []
+    label = instance._meta.label
+    for f in fields:
+        key = (connection.alias, label, f.attname)
+        fast = _FAST.get(key)
+        if fast is None:
+            fast = _FAST[key] = _fast_path(f, connection)
+        types, convert = fast
+        value = getattr(instance, f.attname)
+        kind = type(value)
+        if convert is not None and (value is None or (kind in types and (
+                kind is not datetime or value.utcoffset() is not None))):
+            values.append(None if value is None else convert(value))
+        else:
+            values.append(f.get_db_prep_save(f.pre_save(instance, True), connection))
+    return values
 
 
 def mark_saved(instance: Model, pk, connection=default_connection) -> None:

@@ -156,3 +156,24 @@ def test_statements_per_booking_and_per_listing(hq, idcard, ids, django_capture_
     expected = 6 if connection.vendor == "postgresql" else 10
     with django_capture_on_commit_callbacks(execute=False):
         assert _statements(lambda: create(1)) == expected
+
+
+@pytest.mark.parametrize("prefix", ["/", "/onestop/"])
+def test_link_paths_equal_reversing(prefix):
+    """Manage and calendar paths are reversed once per script prefix; they must equal reverse()."""
+    import time_machine
+    from django.urls import reverse, set_script_prefix
+
+    from onestop.appointments import links
+
+    set_script_prefix(prefix)
+    try:
+        with time_machine.travel("2026-06-08 10:15:00+00:00", tick=False):
+            for code in ("ABCD2345EF", "Z" * 10, "0000000000"):
+                assert links.manage_path(code) == reverse(
+                    "appointments:manage", kwargs={"token": links.manage_token(code)})
+                assert links.calendar_path(code) == reverse(
+                    "appointments:calendar", kwargs={"token": links.calendar_token(code)})
+                assert links.manage_path(code).startswith(prefix)
+    finally:
+        set_script_prefix("/")

@@ -65,3 +65,39 @@ def test_psycopg_keeps_the_parsing_of_long_statements():
         cursor.execute(sql, list(range(count)))
         assert cursor.fetchone()[-1] == 2 * (count - 1)
     assert _queries._query2pg.cache_info().hits == before + 1
+
+
+def _slow_values(instance, fields):
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+def test_insert_values_equal_what_the_fields_prepare(loaded_mini):
+    """``insert_values`` passes plain values as they are: they must be what Django would send."""
+    from onestop.appointments.models import Booking, BookingStatus
+    from onestop.audit.models import AuditEvent
+    from onestop.core.sql import insert_statement, insert_values
+    from onestop.notifications.models import OutboxMessage
+
+    hq = loaded_mini.centres.get(code="hq")
+    group = ServiceGroup.objects.filter(country=loaded_mini).first()
+    moments = [datetime(2026, 6, 10, 9, 0, 0, 123456, tzinfo=BAKU), datetime(2026, 6, 10, 5, 0, tzinfo=ZoneInfo("UTC"))]
+    instances = [
+        Booking(centre=hq, service_id=7, group=group, slot_id=3, start=moments[0], end=moments[1],
+                national_id="1DWGTG7", phone="", language="fa", status=BookingStatus.BOOKED, source="api",
+                created_at=moments[0], updated_at=moments[1], reminder_sent_at=None, moves=2),
+        Booking(centre=hq, service_id=7, group=group, slot_id=3, start=moments[1], end=moments[0],
+                national_id="x" * 40, phone="+994501234567", status="checked_in", created_by_id=None,
+                created_at=moments[1], updated_at=moments[0], checked_in_at=moments[0], moves=0),
+        OutboxMessage(channel="sms", to="+994501234567", text="متن ۱۲", template="t", language="fa",
+                      dedupe_key=None, next_attempt_at=moments[0]),
+        AuditEvent(stream="centre:zz:hq", seq=10**12, created_at=moments[1], actor_id=None, actor_name="پذیرش",
+                   action="booking.created", object_type="appointments.booking", object_id="5",
+                   before=None, after={"slot": 3, "code": "ABCD"}, prev_hash="0" * 64, hash="f" * 64),
+    ]
+    for instance in instances:
+        _, fields = insert_statement(type(instance), connection)
+        fast = insert_values(instance, fields, connection)
+        slow = _slow_values(instance, fields)
+        assert [type(v) for v in fast] == [type(v) for v in slow], type(instance).__name__
+        unwrap = [getattr(v, "obj", v) for v in fast], [getattr(v, "obj", v) for v in slow]  # psycopg's Jsonb
+        assert unwrap[0] == unwrap[1], type(instance).__name__
