@@ -72,7 +72,7 @@ def _fast_path(field: Field, connection) -> tuple[tuple[type, ...], Any]:
     ``datetime`` (on PostgreSQL, for date-time fields) is passed only when aware: Django
     warns about a naive one and makes it aware.
     """
-    target = field.target_field if field.is_relation else field
+    target = getattr(field, "target_field", None) if field.is_relation else field
     if target is None or type(field).pre_save is not Field.pre_save:  # auto_now and the like
         return (), None
     if type(target).get_db_prep_save is not Field.get_db_prep_save:
