@@ -37,7 +37,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -259,6 +259,24 @@ def _ensure_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> N
         cursor.execute(sql, params)
 
 
+# The slot rows this process has made sure exist, as (centre, group, start). The application
+# never deletes a slot row; should one go all the same (the admin can delete a slot nobody
+# booked), a claim that finds no row notices it in ``_refuse_claim`` and makes it again.
+_KNOWN_SLOTS: set[tuple[int, int, datetime]] = set()
+_KNOWN_SLOTS_MAX = 100_000
+
+
+def _ensure_slot_once(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> None:
+    """:func:`_ensure_slot` unless this process did it before for this slot."""
+    key = (centre.pk, group.pk, planned.start)
+    if key in _KNOWN_SLOTS:
+        return
+    _ensure_slot(centre, group, planned)
+    if len(_KNOWN_SLOTS) >= _KNOWN_SLOTS_MAX:
+        _KNOWN_SLOTS.clear()
+    _KNOWN_SLOTS.add(key)
+
+
 def _claim_place_within_cap(
     *,
     centre: Centre,
@@ -285,12 +303,16 @@ def _claim_place_within_cap(
         national_id=national_id,
         rules=rules,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is not None:
-        return int(row[0]), from_db(Slot, "end", row[1])
-    _refuse_claim(national_id=national_id, group=group, planned=planned, rules=rules, centre=centre)
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]), from_db(Slot, "end", row[1])
+        _refuse_claim(
+            national_id=national_id, group=group, planned=planned, rules=rules, centre=centre
+        )
+    raise AssertionError("the slot's row exists after it was made again")
 
 
 def _refuse_claim(
@@ -300,8 +322,16 @@ def _refuse_claim(
     planned: PlannedSlot,
     national_id: str,
     rules: BookingRules,
-) -> NoReturn:
-    """The refusal of a claim that took no place: the cap (with its dates) or a full slot."""
+) -> None:
+    """The refusal of a claim that took no place: the cap (with its dates) or a full slot.
+
+    Returns, for the caller to claim again, only when the slot's row was missing and has
+    been made again (see ``_KNOWN_SLOTS``).
+    """
+    if not Slot.objects.filter(centre=centre, group=group, start=planned.start).exists():
+        _KNOWN_SLOTS.discard((centre.pk, group.pk, planned.start))
+        _ensure_slot(centre, group, planned)
+        return
     _check_cap(
         national_id=national_id, group=group, start=planned.start, rules=rules, centre=centre
     )
@@ -495,7 +525,7 @@ def booking_create(
     if planned is None or planned.start != start:
         planned = check_target(centre=centre, service=service, start=start, rules=rules)
     group = service.group
-    _ensure_slot(centre, group, planned)
+    _ensure_slot_once(centre, group, planned)
     for attempt in range(3):
         try:
             booking = _create_in_transaction(
@@ -619,7 +649,7 @@ def _write_in_one_statement(
     message = None
     if booking.phone:
         message = new_message(**_sms_fields(booking, "booking_confirmed", url=url))
-    for _attempt in range(2):
+    for _attempt in range(3):
         row = statements.insert_booking(
             booking,
             national_id=national_id,
@@ -641,9 +671,10 @@ def _write_in_one_statement(
                 national_id=national_id,
                 rules=rules,
             )
-        ensure_stream(stream)
+        else:
+            ensure_stream(stream)
     else:
-        raise AssertionError("the stream's head exists after it was created")
+        raise AssertionError("the stream's head and the slot's row exist after they were made")
     booking.slot_id, booking.end, pk, message_id = row
     mark_saved(booking, pk)
     if message_id is not None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.db import connection as default_connection
-from django.db.models import Field, Model
+from django.db.models import DateField, Field, Model
 
 _STATEMENTS: dict[tuple[str, str], tuple[str, list[Field]]] = {}
 
@@ -73,7 +73,9 @@ def _fast_path(field: Field, connection) -> tuple[tuple[type, ...], Any]:
     warns about a naive one and makes it aware.
     """
     target = getattr(field, "target_field", None) if field.is_relation else field
-    if target is None or type(field).pre_save is not Field.pre_save:  # auto_now and the like
+    if target is None or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return (), None
+    if type(field).pre_save not in (Field.pre_save, DateField.pre_save):  # DateField's: auto_now only
         return (), None
     if type(target).get_db_prep_save is not Field.get_db_prep_save:
         return (), None
@@ -101,8 +103,9 @@ def insert_values(instance: Model, fields: list[Field], connection=default_conne
     """
     values = []
     label = instance._meta.label
+    alias = connection.alias
     for f in fields:
-        key = (connection.alias, label, f.attname)
+        key = (alias, label, f.attname)
         fast = _FAST.get(key)
         if fast is None:
             fast = _FAST[key] = _fast_path(f, connection)
