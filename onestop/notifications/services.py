@@ -152,10 +152,12 @@ def _insert_new(message: OutboxMessage, using: str) -> bool:
 
 
 # Beyond one machine, messages committed in the same short window by one process go to the
-# workers as one task: publishing to the broker costs about as much as a booking's audit
-# append, once per message it was a seventh of a booking's time. A process that exits
-# inside the window leaves its messages to the ``notifications.retry`` sweep (30 s).
-HANDOFF_SECONDS = 0.05
+# workers as one task: a Celery publish costs a few milliseconds of the server's CPU, once
+# per message it was a seventh of a booking's time, and once per 50 ms still about a tenth
+# of a server process's CPU under load (bench/README.md). A quarter of a second is nothing
+# to an SMS. A process that exits inside the window leaves its messages to the
+# ``notifications.retry`` sweep (30 s).
+HANDOFF_SECONDS = 0.25
 _handoff_lock = threading.Lock()
 _handoff_ids: list[int] = []
 _handoff_timer: threading.Timer | None = None
