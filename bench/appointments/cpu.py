@@ -71,6 +71,13 @@ def main() -> None:
 
     for body in bodies(0, 20):  # warm-up
         client.post("/api/v1/bookings/", body, content_type="application/json")
+    sys.path.insert(0, str(ROOT / "bench" / "queue"))
+    from cpu import backend_cpu_seconds  # the queue bench's reader of /proc
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
+        backend = int(cursor.fetchone()[0])
+    backend_started = backend_cpu_seconds(backend) if backend else 0.0
     # BENCH_PROFILE_CPU=1 counts this process's CPU instead of wall time (PostgreSQL's
     # and Redis's replies then cost only the client's own work).
     timer = time.process_time if os.environ.get("BENCH_PROFILE_CPU") else time.perf_counter
@@ -85,6 +92,7 @@ def main() -> None:
     if profiler:
         profiler.disable()
     booking_ms = (time.process_time() - started) * 1000 / args.bookings
+    database_ms = ((backend_cpu_seconds(backend) - backend_started) * 1000 / args.bookings) if backend else None
     body = next(bodies(20 + args.bookings, 1))
     with CaptureQueriesContext(connection) as booking_sql:
         response = client.post("/api/v1/bookings/", body, content_type="application/json")
@@ -94,6 +102,7 @@ def main() -> None:
                 "listing_cpu_ms": round(listing_ms, 2),
                 "listing_sql": len(listing_sql.captured_queries),
                 "booking_cpu_ms": round(booking_ms, 2),
+                "booking_database_cpu_ms": None if database_ms is None else round(database_ms, 2),
                 "booking_sql": len(booking_sql.captured_queries),
                 "booking_statuses": statuses,
                 "last_booking_status": response.status_code,
