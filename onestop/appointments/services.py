@@ -21,8 +21,11 @@ Concurrency
   cap cannot be passed by sending both at once. A partial unique index also forbids two
   active bookings of one citizen in one slot.
 * **Slot rows** are created outside the booking transaction (one ``INSERT ... ON
-  CONFLICT DO NOTHING`` statement before it), so concurrent first bookings of a slot
-  do not wait for each other's commit just to create the row.
+  CONFLICT DO NOTHING`` statement before it, once per process and slot), so concurrent
+  first bookings of a slot do not wait for each other's commit just to create the row.
+* **One statement.** On PostgreSQL, after the citizen's lock, the claim, the booking,
+  the audit event, the idempotency key and the SMS are one statement
+  (:mod:`.statements`): nothing is written unless the claim took a place.
 * **Idempotency keys** are stored with the booking (unique). A replay finds the key and
   returns the same booking; two requests with the same key at once end with one booking:
   the loser's transaction fails (full slot, duplicate, or the key itself) and it then

@@ -7,7 +7,7 @@ The rules:
   rolls back, so does the message, and nothing is sent.
 * After the commit, :func:`deliver_soon` hands the message to :func:`outbox_deliver`:
   directly in the embedded set-up, through Celery beyond one machine (the messages one
-  process commits within 50 ms go as one task). The
+  process commits within a quarter of a second go as one task). The
   ``notifications.retry`` sweep picks up whatever is still due, so a lost task or a
   crashed worker only delays a message.
 * :func:`outbox_deliver` first *claims* the row (a short transaction: row lock with
