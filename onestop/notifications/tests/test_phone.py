@@ -27,3 +27,17 @@ def test_error_message_is_clear():
         normalise_phone("050 123", "AZ")
     with pytest.raises(ValueError, match="Unknown phone region"):
         normalise_phone("050 123 45 67", "XX")
+
+
+def test_a_normalised_number_reads_back_as_itself_in_any_region():
+    """The service reads the number the view normalised: it is remembered as valid, and only it."""
+    from onestop.notifications import services
+
+    e164 = services.normalise_phone("050 123 45 67", "AZ")
+    assert e164 == "+994501234567"
+    assert e164 in services._VALID_E164
+    for region in ("AZ", "AF", ""):
+        assert services.normalise_phone(e164, region) == e164
+    with pytest.raises(ValueError):
+        services.normalise_phone("+99450123456", "AZ")  # one digit short: never remembered
+    assert "+99450123456" not in services._VALID_E164
