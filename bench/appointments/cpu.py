@@ -49,7 +49,10 @@ def main() -> None:
     for url in urls[:50]:  # warm-up: imports, caches, prepared statements
         client.get(url)
 
-    listing_profiler = cProfile.Profile() if args.profile else None
+    # BENCH_PROFILE_CPU=1 counts this process's CPU instead of wall time (PostgreSQL's
+    # and Redis's replies then cost only the client's own work).
+    timer = time.process_time if os.environ.get("BENCH_PROFILE_CPU") else time.perf_counter
+    listing_profiler = cProfile.Profile(timer) if args.profile else None
     started = time.process_time()
     if listing_profiler:
         listing_profiler.enable()
@@ -78,9 +81,6 @@ def main() -> None:
         cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
         backend = int(cursor.fetchone()[0])
     backend_started = backend_cpu_seconds(backend) if backend else 0.0
-    # BENCH_PROFILE_CPU=1 counts this process's CPU instead of wall time (PostgreSQL's
-    # and Redis's replies then cost only the client's own work).
-    timer = time.process_time if os.environ.get("BENCH_PROFILE_CPU") else time.perf_counter
     profiler = cProfile.Profile(timer) if args.profile else None
     statuses: dict[int, int] = {}
     started = time.process_time()

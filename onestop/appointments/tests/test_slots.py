@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import pytest
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onestop.appointments import selectors
 from onestop.appointments.models import CapacityOverride
@@ -158,3 +160,13 @@ def test_capacity_override_for_a_group_wins_over_one_for_all_groups(loaded_mini,
     assert {s.capacity for s in selectors.day_plan(hq, idcard, day)} == {2}
     CapacityOverride.objects.create(centre=hq, date=day, group=idcard, capacity=4)
     assert {s.capacity for s in selectors.day_plan(hq, idcard, day)} == {4}
+
+
+@given(numerator=st.integers(0, 10**6), denominator=st.integers(1, 10**6), slots=st.integers(0, 200))
+def test_rounded_share_equals_fraction_arithmetic(numerator, denominator, slots):
+    from math import floor
+
+    from onestop.appointments.slots import HALF, rounded_share
+
+    per_slot = Fraction(numerator, denominator)
+    assert rounded_share(per_slot, slots) == floor(per_slot * slots + HALF)
