@@ -83,10 +83,16 @@ def configured_limits() -> dict[str, Rate | None]:
             "ONESTOP_RATE_LIMITS must be a mapping of name to rate, or 'off'"
         )
     merged = {**DEFAULT_LIMITS, **value}
-    return {
-        name: None if str(rate).strip().lower() == "off" else parse_rate(str(rate))
-        for name, rate in merged.items()
-    }
+    return dict(_parsed(tuple(sorted((str(name), str(rate)) for name, rate in merged.items()))))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, Rate | None], ...]:
+    """The rates of the setting's items, parsed once per distinct setting (every request
+    reads them; parsing them was a seventh of a rate-limit hit)."""
+    return tuple(
+        (name, None if rate.strip().lower() == "off" else parse_rate(rate)) for name, rate in items
+    )
 
 
 def refuse_unsafe_settings() -> None:
