@@ -66,8 +66,11 @@ def claim_params(
     ]
 
 
-def _fields(model, skip: tuple[str, ...] = ()) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip]
+@functools.cache
+def _fields(model, skip: tuple[str, ...] = ()) -> tuple:
+    """The columns a statement writes for ``model``: every concrete field but the key and
+    ``skip`` (filled by the statement), in the order of the insert and its parameters."""
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip)
 
 
 @functools.cache

@@ -8,6 +8,7 @@ are stored exactly as the ORM would store them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -93,7 +94,7 @@ def _fast_path(field: Field, connection) -> tuple[tuple[type, ...], Any]:
 _FAST: dict[tuple[str, str, str], tuple[tuple[type, ...], Any]] = {}
 
 
-def insert_values(instance: Model, fields: list[Field], connection=default_connection) -> list:
+def insert_values(instance: Model, fields: Sequence[Field], connection=default_connection) -> list:
     """The database values of ``instance`` for ``fields``, as an insert would write them.
 
     ``None``, strings of text fields, integers of integer fields (keys too) and, on
