@@ -442,7 +442,7 @@ class BookingCreate(APIView):
                 return _booking_response(
                     replayed, request, status.HTTP_201_CREATED, {"Idempotent-Replayed": "true"}
                 )
-        planned = services.check_target(centre=centre, service=service, start=start)
+        planned = services.check_target(centre=centre, service=service, start=start, on_grid=True)
         token = ""
         if v.get("phone_token"):
             if links.read_phone_token(v["phone_token"]) != phone:

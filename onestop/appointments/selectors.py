@@ -134,7 +134,12 @@ def overrides_for(centre: Centre, group: ServiceGroup, first: date, last: date) 
         CapacityOverride,
         _OVERRIDE_COLUMNS,
         _overrides_sql(connection.vendor),
-        [centre.pk, prep(CapacityOverride, "date", first), prep(CapacityOverride, "date", last), group.pk],
+        [
+            centre.pk,
+            prep(CapacityOverride, "date", first),
+            prep(CapacityOverride, "date", last),
+            group.pk,
+        ],
     )
     specific: set[date] = set()
     for day, group_id, capacity in rows:
@@ -154,8 +159,12 @@ def day_plan(
     rules: BookingRules | None = None,
     override: int | None = None,
     overrides_known: bool = False,
+    include_empty: bool = False,
 ) -> list[PlannedSlot]:
-    """The planned slots (with places) of ``group`` at ``centre`` on the local date ``day``."""
+    """The planned slots (with places) of ``group`` at ``centre`` on the local date ``day``.
+
+    ``include_empty`` keeps the slots the plan gives no place (the whole grid of the day).
+    """
     rules = rules or rules_for(centre)
     if not overrides_known:
         override = overrides_for(centre, group, day, day).get(day)
@@ -173,11 +182,13 @@ def day_plan(
                 share_for_bookings=rules.share_for_bookings,
                 closed=is_closed(centre, day),
                 override=override,
+                include_empty=include_empty,
             )
         )
 
     # The override (read fresh above) is part of the key: a changed override is a new plan.
-    return list(_cached(("plan", centre.pk, group.pk, day, override, rules), build))
+    key = ("plan", centre.pk, group.pk, day, override, rules, include_empty)
+    return list(_cached(key, build))
 
 
 def service_offered_at(service: Service, centre: Centre) -> bool:
@@ -263,7 +274,12 @@ def slots_on(
             Slot,
             _SLOT_COLUMNS,
             _slots_sql(connection.vendor),
-            [centre.pk, group.pk, prep(Slot, "start", plan[0].start), prep(Slot, "start", plan[-1].start)],
+            [
+                centre.pk,
+                group.pk,
+                prep(Slot, "start", plan[0].start),
+                prep(Slot, "start", plan[-1].start),
+            ],
         )
     }
     now = clock.now()
@@ -322,9 +338,28 @@ def next_free_date(centre: Centre, group: ServiceGroup) -> date | None:
 
 
 def planned_slot(centre: Centre, group: ServiceGroup, start: datetime) -> PlannedSlot | None:
-    """The planned slot of ``group`` at ``centre`` that starts exactly at ``start``, if any."""
+    """The planned slot of ``group`` at ``centre`` that starts exactly at ``start``, if any.
+
+    Its places follow the day's capacity override, read fresh.
+    """
     local_day = start.astimezone(ZoneInfo(centre.time_zone)).date()
     for planned in day_plan(centre, group, local_day):
+        if planned.start == start:
+            return planned
+    return None
+
+
+def grid_slot(centre: Centre, group: ServiceGroup, start: datetime) -> PlannedSlot | None:
+    """The slot of the day's grid that starts exactly at ``start``, if any, without a query.
+
+    The grid follows the opening hours, holidays, closures and slot length (reference data
+    each process keeps, :data:`INPUT_CACHE_SECONDS`), and includes the slots the plan gives
+    no place; it does not read the day's capacity override, so its ``capacity`` is not the
+    slot's. A booking takes its place from the slot's row, which :func:`planned_slot` made
+    with the day's places and ``services.capacity_refresh`` keeps to every later override.
+    """
+    local_day = start.astimezone(ZoneInfo(centre.time_zone)).date()
+    for planned in day_plan(centre, group, local_day, overrides_known=True, include_empty=True):
         if planned.start == start:
             return planned
     return None
@@ -405,6 +440,7 @@ __all__ = [
     "free_days",
     "group_capacity",
     "next_free_date",
+    "grid_slot",
     "planned_slot",
     "service_offered_at",
     "slots_on",

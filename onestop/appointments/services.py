@@ -76,6 +76,7 @@ from .selectors import (
     active_bookings_in_period,
     booking_window,
     day_plan,
+    grid_slot,
     planned_slot,
     rules_for,
     service_offered_at,
@@ -144,9 +145,20 @@ def parse_start(value: Any, centre: Centre) -> datetime:
 
 
 def check_target(
-    *, centre: Centre, service: Service, start: datetime, rules: BookingRules | None = None
+    *,
+    centre: Centre,
+    service: Service,
+    start: datetime,
+    rules: BookingRules | None = None,
+    on_grid: bool = False,
 ) -> PlannedSlot:
-    """The planned slot a booking at ``start`` would hold (rules that need no identity)."""
+    """The planned slot a booking at ``start`` would hold (rules that need no identity).
+
+    With ``on_grid`` the start is checked against the day's grid only (no query: see
+    :func:`selectors.grid_slot`) and the slot returned does not carry the slot's places;
+    :func:`booking_create` then takes them from the slot's row, and refuses a slot the
+    day's plan gives no place with the same ``no_slot`` error as here.
+    """
     rules = rules or rules_for(centre)
     if not service_offered_at(service, centre):
         raise DomainError(
@@ -163,14 +175,18 @@ def check_target(
             field="start",
             code="beyond_horizon",
         )
-    planned = planned_slot(centre, service.group, start)
+    planned = (grid_slot if on_grid else planned_slot)(centre, service.group, start)
     if planned is None:
-        raise DomainError(
-            _("No appointment starts at this time. Choose one of the offered times."),
-            field="start",
-            code="no_slot",
-        )
+        raise _no_slot()
     return planned
+
+
+def _no_slot() -> DomainError:
+    return DomainError(
+        _("No appointment starts at this time. Choose one of the offered times."),
+        field="start",
+        code="no_slot",
+    )
 
 
 def _check_cap(
@@ -239,11 +255,18 @@ def materialise_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) 
 
 
 def _ensure_slot(centre: Centre, group: ServiceGroup, planned: PlannedSlot) -> None:
-    """Create the slot's row with the planned capacity unless it exists: one statement.
+    """Create the slot's row with the day's planned places unless it exists: one statement.
 
-    Outside the booking transaction (in autocommit), so that concurrent first bookings of
-    a slot do not wait for each other's commit; an existing row is left as it is.
+    The places are those of the plan with the day's capacity override, read fresh here
+    (``planned`` may come from the grid, which does not read it); a start the plan gives
+    no place is refused (``no_slot``). Outside the booking transaction (in autocommit), so
+    that concurrent first bookings of a slot do not wait for each other's commit; an
+    existing row is left as it is (``capacity_refresh`` keeps it to later overrides).
     """
+    fresh = planned_slot(centre, group, planned.start)
+    if fresh is None:
+        raise _no_slot()
+    planned = fresh
     qn = connection.ops.quote_name
     sql = (
         f"INSERT INTO {qn(Slot._meta.db_table)} "  # noqa: S608 -- names from model metadata
@@ -338,6 +361,9 @@ def _refuse_claim(
     _check_cap(
         national_id=national_id, group=group, start=planned.start, rules=rules, centre=centre
     )
+    if planned_slot(centre, group, planned.start) is None:
+        # the day's plan (an override of 0 places, say) gives this slot no place
+        raise _no_slot()
     raise Conflict(
         _("This time has just been fully booked. Please choose another time."),
         field="start",
@@ -526,7 +552,9 @@ def booking_create(
             return BookingResult(replayed, created=False)
     rules = rules_for(centre)
     if planned is None or planned.start != start:
-        planned = check_target(centre=centre, service=service, start=start, rules=rules)
+        planned = check_target(
+            centre=centre, service=service, start=start, rules=rules, on_grid=True
+        )
     group = service.group
     _ensure_slot_once(centre, group, planned)
     for attempt in range(3):
@@ -648,7 +676,9 @@ def _write_in_one_statement(
     after = {**_snapshot(booking), "slot": hole("slot"), "source": booking.source}
     key = None
     if idempotency_key:
-        key = IdempotencyKey(key=idempotency_key, fingerprint=fingerprint, created_at=booking.created_at)
+        key = IdempotencyKey(
+            key=idempotency_key, fingerprint=fingerprint, created_at=booking.created_at
+        )
     message = None
     if booking.phone:
         message = new_message(**_sms_fields(booking, "booking_confirmed", url=url))
@@ -1096,7 +1126,8 @@ def capacity_refresh(centre: Centre, day: date, actor=None) -> int:
     with transaction.atomic():
         for group_id in set(rows.values_list("group_id", flat=True)):
             group = ServiceGroup.objects.get(pk=group_id)
-            plan = {p.start: p.capacity for p in day_plan(centre, group, day)}
+            # the whole grid: a slot the new plan gives no place goes to its booked places
+            plan = {p.start: p.capacity for p in day_plan(centre, group, day, include_empty=True)}
             for slot in rows.filter(group=group).select_for_update():
                 target = max(plan.get(slot.start, slot.capacity), slot.booked)
                 if target != slot.capacity:
@@ -1117,8 +1148,9 @@ def capacity_refresh(centre: Centre, day: date, actor=None) -> int:
 def capacity_override_save(override: CapacityOverride, actor=None) -> CapacityOverride:
     with transaction.atomic():
         before = None
+        old = None
         if override.pk:
-            old = CapacityOverride.objects.filter(pk=override.pk).first()
+            old = CapacityOverride.objects.filter(pk=override.pk).select_related("centre").first()
             before = {"date": old.date.isoformat(), "capacity": old.capacity} if old else None
         override.save()
         audit_record(
@@ -1135,6 +1167,9 @@ def capacity_override_save(override: CapacityOverride, actor=None) -> CapacityOv
             },
         )
         capacity_refresh(override.centre, override.date, actor)
+        if old is not None and (old.centre_id, old.date) != (override.centre_id, override.date):
+            # moved to another day or centre: the day it left goes back to its plan
+            capacity_refresh(old.centre, old.date, actor)
     return override
 
 

@@ -431,6 +431,42 @@ def test_an_override_changes_materialised_slots_but_never_below_the_booked_place
     assert AuditEvent.objects.filter(action__startswith="booking.capacity").count() >= 3
 
 
+def test_an_override_of_no_places_stops_booking_in_slots_made_before_and_after_it(
+    hq, idcard, ids, clock_at
+):
+    """Bookings read the places from the slot's row: an override must reach every row."""
+    day = date(2026, 6, 10)
+    override = CapacityOverride(centre=hq, date=day, capacity=2)
+    services.capacity_override_save(override)
+    book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0])
+    override.capacity = 0
+    services.capacity_override_save(override)
+    slot = Slot.objects.get(start=baku(2026, 6, 10, 10, 0))
+    assert (slot.capacity, slot.booked) == (1, 1)  # never below the booked place
+    for index, start in ((1, baku(2026, 6, 10, 10, 0)), (2, baku(2026, 6, 10, 10, 15))):
+        with pytest.raises(DomainError) as err:
+            book(hq, idcard, start, ids[index], index=index)
+        assert (err.value.field, err.value.code) == ("start", "no_slot")
+    assert not Slot.objects.filter(start=baku(2026, 6, 10, 10, 15)).exists()
+    assert Booking.objects.count() == 1
+    # an override written straight to the table (no refresh) still decides a new slot's row
+    CapacityOverride.objects.filter(pk=override.pk).update(capacity=3)
+    booking = book(hq, idcard, baku(2026, 6, 10, 10, 15), ids[3], index=3)
+    assert booking.slot.capacity == 3
+
+
+def test_an_override_moved_to_another_day_gives_the_day_it_left_back_to_its_plan(
+    hq, idcard, ids, clock_at
+):
+    override = CapacityOverride(centre=hq, date=date(2026, 6, 10), capacity=3)
+    services.capacity_override_save(override)
+    book(hq, idcard, baku(2026, 6, 10, 10, 0), ids[0])
+    override.date = date(2026, 6, 11)
+    services.capacity_override_save(override)
+    slot = Slot.objects.get(start=baku(2026, 6, 10, 10, 0))
+    assert (slot.capacity, slot.booked) == (1, 1)  # the plan without override: 1 place
+
+
 def test_the_database_refuses_more_booked_than_capacity(hq, idcard, ids, clock_at):
     from django.db import IntegrityError, transaction
 
