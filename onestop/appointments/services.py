@@ -349,18 +349,19 @@ def _refuse_claim(
     national_id: str,
     rules: BookingRules,
 ) -> None:
-    """The refusal of a claim that took no place: the cap (with its dates) or a full slot.
+    """The refusal of a claim that took no place: the cap (with its dates), a slot the day
+    gives no place, or a full slot.
 
     Returns, for the caller to claim again, only when the slot's row was missing and has
     been made again (see ``_KNOWN_SLOTS``).
     """
-    if not Slot.objects.filter(centre=centre, group=group, start=planned.start).exists():
-        _KNOWN_SLOTS.discard((centre.pk, group.pk, planned.start))
-        _ensure_slot(centre, group, planned)
-        return
     _check_cap(
         national_id=national_id, group=group, start=planned.start, rules=rules, centre=centre
     )
+    if not Slot.objects.filter(centre=centre, group=group, start=planned.start).exists():
+        _KNOWN_SLOTS.discard((centre.pk, group.pk, planned.start))
+        _ensure_slot(centre, group, planned)  # refuses a slot with no place (no_slot)
+        return
     if planned_slot(centre, group, planned.start) is None:
         # the day's plan (an override of 0 places, say) gives this slot no place
         raise _no_slot()
@@ -556,7 +557,9 @@ def booking_create(
             centre=centre, service=service, start=start, rules=rules, on_grid=True
         )
     group = service.group
-    _ensure_slot_once(centre, group, planned)
+    if connection.vendor != "postgresql":
+        # on PostgreSQL the booking's statement makes the slot's row (statements.py)
+        _ensure_slot_once(centre, group, planned)
     for attempt in range(3):
         try:
             booking = _create_in_transaction(
@@ -620,6 +623,7 @@ def _create_in_transaction(
         service=service,
         group=group,
         start=planned.start,
+        end=planned.end,
         national_id=national_id,
         phone=phone,
         language=language,
@@ -682,9 +686,14 @@ def _write_in_one_statement(
     message = None
     if booking.phone:
         message = new_message(**_sms_fields(booking, "booking_confirmed", url=url))
+    # the places the plan gives the slot without an override (``planned`` may carry one)
+    grid = grid_slot(booking.centre, booking.group, planned.start)
+    places = grid.capacity if grid is not None else 0
     for _attempt in range(3):
         row = statements.insert_booking(
             booking,
+            day=local(planned.start, booking.centre).date(),
+            planned_places=places,
             national_id=national_id,
             rules=rules,
             stream=stream,

@@ -1,19 +1,22 @@
 """A booking's writes as one SQL statement (PostgreSQL), after the citizen's lock.
 
 :func:`claim_sql` is the place-taking ``UPDATE`` with the per-citizen cap (see
-``services._claim_place_within_cap``). On PostgreSQL :func:`insert_booking` puts it in one
-data-modifying ``WITH`` that also inserts the booking, advances the centre's audit stream,
-inserts the audit event (its hash computed by the database, see
-``onestop.audit.statements``), the idempotency key and the confirmation SMS. Every part
-depends on the claim: when the slot is full or the citizen at the cap, nothing is written
-and no row comes back. The statement runs in the booking's transaction after the
-citizen's row is locked, so its snapshot sees every committed booking of that citizen.
+``services._claim_place_within_cap``, the form used elsewhere). On PostgreSQL
+:func:`insert_booking` takes the place with an upsert of the slot's row instead
+(:func:`_claim_upsert_sql`: the row is made with the day's places on the slot's first
+booking, or its ``booked`` raised while under its capacity), in one data-modifying ``WITH``
+that also inserts the booking, advances the centre's audit stream, inserts the audit event
+(its hash computed by the database, see ``onestop.audit.statements``), the idempotency key
+and the confirmation SMS. Every part depends on the claim: when the slot is full, the day
+gives it no place or the citizen is at the cap, nothing is written and no row comes back.
+The statement runs in the booking's transaction after the citizen's row is locked, so its
+snapshot sees every committed booking of that citizen.
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -23,7 +26,7 @@ from onestop.audit.statements import column_type, event_insert
 from onestop.core.sql import from_db, insert_values, prep
 from onestop.notifications.models import OutboxMessage
 
-from .models import Booking, BookingStatus, IdempotencyKey, Slot
+from .models import Booking, BookingStatus, CapacityOverride, IdempotencyKey, Slot
 from .rules import BookingRules
 
 #: Booking columns the claim fills.
@@ -32,30 +35,19 @@ _CLAIMED = ("slot", "end")
 _HOLES = {"slot": "CAST(c.id AS text)"}
 
 
-def claim_sql() -> str:
-    """``UPDATE <slot> SET booked = booked + 1 WHERE <slot key> AND booked < capacity AND
-    <the citizen is under the cap>`` (without ``RETURNING``); parameters from
-    :func:`claim_params`."""
+def _cap_sql() -> str:
+    """The citizen holds fewer than the cap's bookings of the group within the period."""
     qn = connection.ops.quote_name
-    booking_table = qn(Booking._meta.db_table)
     return (
-        f"UPDATE {qn(Slot._meta.db_table)} SET {qn('booked')} = {qn('booked')} + 1 "  # noqa: S608 -- model metadata
-        f"WHERE {qn('centre_id')} = %s AND {qn('group_id')} = %s AND {qn('start')} = %s "
-        f"AND {qn('booked')} < {qn('capacity')} "
-        f"AND (SELECT COUNT(*) FROM (SELECT 1 FROM {booking_table} "
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {qn(Booking._meta.db_table)} "  # noqa: S608 -- model metadata
         f"WHERE {qn('national_id')} = %s AND {qn('group_id')} = %s AND {qn('status')} = %s "
         f"AND {qn('start')} > %s AND {qn('start')} < %s LIMIT %s) held) < %s"
     )
 
 
-def claim_params(
-    *, centre_id: int, group_id: int, start: datetime, national_id: str, rules: BookingRules
-) -> list[Any]:
+def _cap_params(*, group_id: int, start: datetime, national_id: str, rules: BookingRules) -> list:
     span = timedelta(days=rules.period_days)
     return [
-        centre_id,
-        group_id,
-        prep(Slot, "start", start),
         national_id,
         group_id,
         BookingStatus.BOOKED.value,
@@ -63,6 +55,77 @@ def claim_params(
         prep(Booking, "start", start + span),
         rules.max_active_per_group,
         rules.max_active_per_group,
+    ]
+
+
+def claim_sql() -> str:
+    """``UPDATE <slot> SET booked = booked + 1 WHERE <slot key> AND booked < capacity AND
+    <the citizen is under the cap>`` (without ``RETURNING``); parameters from
+    :func:`claim_params`."""
+    qn = connection.ops.quote_name
+    return (
+        f"UPDATE {qn(Slot._meta.db_table)} SET {qn('booked')} = {qn('booked')} + 1 "  # noqa: S608 -- model metadata
+        f"WHERE {qn('centre_id')} = %s AND {qn('group_id')} = %s AND {qn('start')} = %s "
+        f"AND {qn('booked')} < {qn('capacity')} AND {_cap_sql()}"
+    )
+
+
+def claim_params(
+    *, centre_id: int, group_id: int, start: datetime, national_id: str, rules: BookingRules
+) -> list[Any]:
+    return [
+        centre_id,
+        group_id,
+        prep(Slot, "start", start),
+        *_cap_params(group_id=group_id, start=start, national_id=national_id, rules=rules),
+    ]
+
+
+def _claim_upsert_sql() -> str:
+    """The claim as an upsert of the slot's row (PostgreSQL), then ``AND <the stream's head
+    exists>`` (one more parameter) and the ``ON CONFLICT`` part.
+
+    On the slot's first booking the row is inserted with one place taken and the day's
+    places: the capacity override of the day for the group, else the one for every group,
+    else the places the plan gives the slot (a parameter). A slot with no place gets no
+    row. When the row exists, ``booked`` is raised only while under its capacity (which
+    ``services.capacity_refresh`` keeps to later overrides); a second first booking of the
+    slot waits for the first's commit and then takes that path. The cap is checked in the
+    ``SELECT``: a citizen at the cap neither makes nor claims the row.
+    """
+    qn = connection.ops.quote_name
+    slot, override = qn(Slot._meta.db_table), qn(CapacityOverride._meta.db_table)
+
+    def day_override(group: str) -> str:
+        return (
+            f"(SELECT {qn('capacity')} FROM {override} WHERE {qn('centre_id')} = %s "  # noqa: S608
+            f"AND {qn('date')} = %s AND {qn('group_id')} {group} LIMIT 1)"
+        )
+
+    return (
+        f"INSERT INTO {slot} AS s ({qn('centre_id')}, {qn('group_id')}, {qn('start')}, "  # noqa: S608
+        f"{qn('end')}, {qn('capacity')}, {qn('booked')}, {qn('released')}) "
+        f"SELECT %s, %s, %s, %s, p.places, 1, 0 FROM (SELECT GREATEST(0, COALESCE("
+        f"{day_override('= %s')}, {day_override('IS NULL')}, %s)) AS places) p "
+        f"WHERE p.places > 0 AND {_cap_sql()}"
+    )
+
+
+def _claim_upsert_params(booking: Booking, *, day, planned_places: int, national_id: str, rules):
+    start = prep(Slot, "start", booking.start)
+    centre, group, when = booking.centre_id, booking.group_id, prep(CapacityOverride, "date", day)
+    return [
+        centre,
+        group,
+        start,
+        prep(Slot, "end", booking.end),
+        centre,
+        when,
+        group,
+        centre,
+        when,
+        planned_places,
+        *_cap_params(group_id=group, start=booking.start, national_id=national_id, rules=rules),
     ]
 
 
@@ -88,9 +151,12 @@ def _statement(vendor: str, event_sql: str, with_key: bool, with_message: bool) 
     key_insert = insert(IdempotencyKey, ("booking",), [(qn("booking_id"), "b.id")])
     dedupe = "CAST(%s AS text) || CAST(b.id AS text) || CAST(%s AS text)"
     message_insert = insert(OutboxMessage, ("dedupe_key",), [(qn("dedupe_key"), dedupe)])
+    key = ", ".join(qn(c) for c in ("centre_id", "group_id", "start"))
+    booked = f"s.{qn('booked')}"
     parts = [
-        f"c AS ({claim_sql()} AND EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %s) "  # noqa: S608
-        f"RETURNING {qn('id')}, {qn('end')})",
+        f"c AS ({_claim_upsert_sql()} AND EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %s) "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {qn('booked')} = {booked} + 1 "
+        f"WHERE {booked} < s.{qn('capacity')} RETURNING s.{qn('id')}, s.{qn('end')})",
         f"b AS ({booking_insert} "
         f"FROM c RETURNING {qn('id')})",
         f"h AS (UPDATE {head} SET {qn('last_seq')} = {qn('last_seq')} + 1 "  # noqa: S608
@@ -111,6 +177,8 @@ def _statement(vendor: str, event_sql: str, with_key: bool, with_message: bool) 
 def insert_booking(
     booking: Booking,
     *,
+    day: date,
+    planned_places: int,
     national_id: str,
     rules: BookingRules,
     stream: str,
@@ -122,10 +190,13 @@ def insert_booking(
 ) -> tuple[int, datetime, int, int | None] | None:
     """Take a place and write ``booking`` with its event, key and SMS in one statement.
 
-    ``after`` is the event's ``after`` with ``hole("slot")`` for the slot's id;
-    ``dedupe`` the message's dedupe key before and after the booking's id. Returns
-    ``(slot id, slot end, booking id, message id)``, or None, having written nothing, when
-    the slot is full, the citizen at the cap, or the stream's head does not exist yet.
+    ``booking.start`` and ``booking.end`` are the slot's, ``day`` its local date at the
+    centre and ``planned_places`` the places the day's plan gives it without an override
+    (for the slot's row, if this is its first booking). ``after`` is the event's ``after``
+    with ``hole("slot")`` for the slot's id; ``dedupe`` the message's dedupe key before and
+    after the booking's id. Returns ``(slot id, slot end, booking id, message id)``, or
+    None, having written nothing, when the slot is full or has no place, the citizen is at
+    the cap, or the stream's head does not exist yet.
     """
     event_sql, event_params = event_insert(
         head="h",
@@ -140,12 +211,8 @@ def insert_booking(
         bare=("slot",),
     )
     sql = _statement(connection.vendor, event_sql, idempotency is not None, message is not None)
-    params = claim_params(
-        centre_id=booking.centre_id,
-        group_id=booking.group_id,
-        start=booking.start,
-        national_id=national_id,
-        rules=rules,
+    params = _claim_upsert_params(
+        booking, day=day, planned_places=planned_places, national_id=national_id, rules=rules
     )
     params.append(stream)
     params += insert_values(booking, _fields(Booking, _CLAIMED))
