@@ -14,7 +14,16 @@ Phases (each a fixed number of requests spread over ``--clients`` connections):
 2. listing: ``--listings`` GET /api/v1/centres/{c}/slots/?service=&date=;
 3. booking: ``--bookings`` POST /api/v1/bookings/, each with its own citizen and a phone
    token from the identity step done beforehand, spread over all centres and groups;
-4. contention: ``--hot-requests`` POST /api/v1/bookings/ on ``hot_slots`` slots of one
+4. booking at a rate (with ``--rate R``): ``--rate-bookings`` more bookings, as phase 3,
+   but sent open-loop: request *i* is due at ``i / R`` seconds from the phase's start,
+   whether or not earlier answers have come (up to ``--rate-connections`` connections at
+   once). Its latency runs from the time the request was due, not from when a
+   connection was free to send it, so a server that falls behind is charged for the
+   waiting too. This answers "does the server keep R bookings per second within its
+   latency target?", which the closed-loop phase 3 does not: with a fixed number of
+   clients that each wait for their answer, the mean latency is clients / throughput
+   whatever the server does (32 clients at 400/s wait 80 ms on average);
+5. contention: ``--hot-requests`` POST /api/v1/bookings/ on ``hot_slots`` slots of one
    centre, far more requests than places: exactly ``hot_slots x hot_capacity`` may
    succeed, every other answer must be a 409.
 
@@ -164,6 +173,59 @@ async def run_phase(
     return phase
 
 
+async def run_at_rate(
+    base: str,
+    name: str,
+    rate: float,
+    connections_max: int,
+    requests: list[tuple[str, str, bytes]],
+) -> Phase:
+    """Open-loop: request ``i`` is due at ``i / rate`` s; latency counts from when it was due."""
+    url = urlsplit(base)
+    phase = Phase(name)
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    opened: list[Connection] = []
+    for _ in range(connections_max):
+        connection = Connection(url.hostname or "127.0.0.1", url.port or 80)
+        opened.append(connection)
+        idle.put_nowait(connection)
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task] = set()
+
+    async def send(due: float, method: str, path: str, body: bytes) -> None:
+        connection = await idle.get()  # waiting for a free connection counts as latency
+        try:
+            status, payload = await connection.request(method, path, body)
+        except Exception as exc:  # recorded, the run goes on
+            phase.errors.append(f"{type(exc).__name__}: {exc}")
+            phase.statuses["error"] += 1
+            connection.close()
+            return
+        finally:
+            idle.put_nowait(connection)
+        phase.latencies_ms.append((loop.time() - due) * 1000)
+        phase.statuses[status] += 1
+        if status == 201 and method == "POST":
+            phase.codes.append(json.loads(payload)["code"])
+        elif status >= 500 and len(phase.errors) < 20:
+            phase.errors.append(f"{status}: {payload[:200]!r}")
+
+    started = loop.time()
+    for index, (method, path, body) in enumerate(requests):
+        due = started + index / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(send(due, method, path, body))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    phase.seconds = loop.time() - started
+    for connection in opened:
+        connection.close()
+    return phase
+
+
 def booking_requests(targets: list, identities: list) -> Iterator[tuple[str, str, bytes]]:
     for (centre, service, start), person in zip(targets, identities, strict=False):
         body = {"centre": centre, "service": service, "start": start, **person}
@@ -191,23 +253,47 @@ async def main_async(args: argparse.Namespace) -> dict:
         args.clients,
         booking_requests(plan["targets"][:count], identities[:count]),
     )
-    hot_people = identities[count : count + args.hot_requests]
+    used = count
+    at_rate = None
+    if args.rate:
+        extra = min(args.rate_bookings, len(plan["targets"]) - count, len(identities) - count)
+        at_rate = await run_at_rate(
+            args.base,
+            "booking at rate",
+            args.rate,
+            args.rate_connections,
+            list(
+                booking_requests(
+                    plan["targets"][count : count + extra], identities[count : count + extra]
+                )
+            ),
+        )
+        used += extra
+    hot_people = identities[used : used + args.hot_requests]
     hot_targets = [
         plan["hot_targets"][i % len(plan["hot_targets"])] for i in range(len(hot_people))
     ]
     hot = await run_phase(
         args.base, "contention", args.clients, booking_requests(hot_targets, hot_people)
     )
+    rate_summary = None
+    if at_rate is not None:
+        rate_summary = {
+            **at_rate.summary(),
+            "offered_per_s": args.rate,
+            "connections": args.rate_connections,
+        }
     return {
         "clients": args.clients,
         "listing": listing.summary(),
         "booking": booking.summary(),
+        "booking_at_rate": rate_summary,
         "contention": {
             **hot.summary(),
             "slots": len(plan["hot_targets"]),
             "places": len(plan["hot_targets"]) * plan["hot_capacity"],
         },
-        "codes": booking.codes + hot.codes,
+        "codes": booking.codes + (at_rate.codes if at_rate else []) + hot.codes,
     }
 
 
@@ -220,12 +306,16 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=6000)
     parser.add_argument("--bookings", type=int, default=6000)
     parser.add_argument("--hot-requests", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=0.0, help="bookings/s offered open-loop")
+    parser.add_argument("--rate-bookings", type=int, default=6000)
+    parser.add_argument("--rate-connections", type=int, default=128)
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(result, fh)
-    for name in ("listing", "booking", "contention"):
-        print(name, json.dumps(result[name]))
+    for name in ("listing", "booking", "booking_at_rate", "contention"):
+        if result[name] is not None:
+            print(name, json.dumps(result[name]))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ CLIENTS=${CLIENTS:-32}
 BOOKINGS=${BOOKINGS:-6000}
 LISTINGS=${LISTINGS:-6000}
 HOT=${HOT:-2000}
+RATE=${RATE:-400}  # bookings/s offered open-loop in the phase after the closed-loop one; 0: none
+RATE_BOOKINGS=${RATE_BOOKINGS:-6000}
 PORT=${PORT:-8766}
 DB=${BENCH_DB:-onestop_bench_appointments}
 PY=.venv/bin/python
@@ -62,7 +64,8 @@ fi
 export ONESTOP_PACK=az ALLOWED_HOSTS=127.0.0.1,localhost
 export ONESTOP_OUTBOX_DIR=${ONESTOP_OUTBOX_DIR:-$(mktemp -d)/outbox}
 $PY manage.py migrate -v0
-$PY bench/appointments/prepare.py --out var/bench-appointments.json
+$PY bench/appointments/prepare.py --out var/bench-appointments.json \
+  --identities $((BOOKINGS + RATE_BOOKINGS + HOT))
 bench/http_server.sh "$PORT" 2>>var/bench-appointments-server.log &
 server=$!
 described="$SERVER ${INTERFACE} workers=$WORKERS threads=$THREADS"
@@ -79,5 +82,5 @@ echo "== $described clients=$CLIENTS CONN_MAX_AGE=$CONN_MAX_AGE" \
   "pool=${BENCH_DB_POOL:-0} redis=${REDIS:-1} DEBUG=$DEBUG rate-limits=${LIMITS:-on, per-address off}"
 $PY bench/appointments/load.py --base "http://127.0.0.1:$PORT" --plan var/bench-appointments.json \
   --out var/bench-appointments-result.json --clients "$CLIENTS" --listings "$LISTINGS" \
-  --bookings "$BOOKINGS" --hot-requests "$HOT"
+  --bookings "$BOOKINGS" --hot-requests "$HOT" --rate "$RATE" --rate-bookings "$RATE_BOOKINGS"
 $PY bench/appointments/integrity.py --result var/bench-appointments-result.json
