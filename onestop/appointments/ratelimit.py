@@ -156,7 +156,9 @@ def _count(key: str, ttl: int) -> int:
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
+        # make_key, not make_and_validate_key: the keys above are short ASCII, and the
+        # validation (a check of every character, for memcached) cost a tenth of the count
+        full_key = backend.make_key(key)
         return int(_counter_script(backend._cache)(keys=[full_key], args=[ttl]))
     cache.add(key, 0, timeout=ttl)
     try:
