@@ -88,8 +88,13 @@ class Slot(models.Model):
 
 
 class Booking(models.Model):
-    code = models.CharField(max_length=CODE_LENGTH, unique=True, default=new_booking_code)
-    centre = models.ForeignKey("centres.Centre", on_delete=models.PROTECT, related_name="bookings")
+    # unique by a constraint, not unique=True: on PostgreSQL the field option adds a second
+    # index for LIKE searches that no query makes and every booking pays to write
+    code = models.CharField(max_length=CODE_LENGTH, default=new_booking_code)
+    # db_index=False: booking_centre_start_idx begins with the centre
+    centre = models.ForeignKey(
+        "centres.Centre", on_delete=models.PROTECT, related_name="bookings", db_index=False
+    )
     service = models.ForeignKey(
         "catalogue.Service", on_delete=models.PROTECT, related_name="bookings"
     )
@@ -109,7 +114,12 @@ class Booking(models.Model):
         max_length=12, choices=BookingSource.choices, default=BookingSource.PORTAL
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # booking_created_by_idx, for the bookings staff made only
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -125,6 +135,7 @@ class Booking(models.Model):
     class Meta:
         ordering = ["start", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="booking_code_unique"),
             models.UniqueConstraint(
                 fields=["slot", "national_id"],
                 condition=Q(status__in=["booked", "checked_in"]),
@@ -135,6 +146,11 @@ class Booking(models.Model):
             models.Index(fields=["status", "start"], name="booking_status_start_idx"),
             models.Index(fields=["national_id", "group", "status"], name="booking_citizen_idx"),
             models.Index(fields=["centre", "start"], name="booking_centre_start_idx"),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="booking_created_by_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,7 +222,10 @@ class IdempotencyKey(models.Model):
 
 
 class CitizenRecord(models.Model):
-    country = models.ForeignKey("packs.Country", on_delete=models.CASCADE, related_name="+")
+    # db_index=False: citizen_record_unique begins with the country
+    country = models.ForeignKey(
+        "packs.Country", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     national_id = models.CharField(max_length=40)
     no_shows = models.PositiveIntegerField(default=0)
     last_no_show_at = models.DateTimeField(null=True, blank=True)
