@@ -3,8 +3,8 @@
 :func:`claim_sql` is the place-taking ``UPDATE`` with the per-citizen cap (see
 ``services._claim_place_within_cap``, the form used elsewhere). On PostgreSQL
 :func:`insert_booking` takes the place with an upsert of the slot's row instead
-(:func:`_claim_upsert_sql`: the row is made with the day's places on the slot's first
-booking, or its ``booked`` raised while under its capacity), in one data-modifying ``WITH``
+(the claim's ``UPDATE`` when the row exists, else :func:`_claim_upsert_sql`: the row is
+made with the day's places on the slot's first booking), in one data-modifying ``WITH``
 that also inserts the booking, advances the centre's audit stream, inserts the audit event
 (its hash computed by the database, see ``onestop.audit.statements``), the idempotency key
 and the confirmation SMS. Every part depends on the claim: when the slot is full, the day
@@ -82,8 +82,8 @@ def claim_params(
 
 
 def _claim_upsert_sql() -> str:
-    """The claim as an upsert of the slot's row (PostgreSQL), then ``AND <the stream's head
-    exists>`` (one more parameter) and the ``ON CONFLICT`` part.
+    """The claim as an upsert of the slot's row (PostgreSQL), to be followed by more
+    conditions and the ``ON CONFLICT`` part (see :func:`_statement`).
 
     On the slot's first booking the row is inserted with one place taken and the day's
     places: the capacity override of the day for the group, else the one for every group,
@@ -153,10 +153,21 @@ def _statement(vendor: str, event_sql: str, with_key: bool, with_message: bool) 
     message_insert = insert(OutboxMessage, ("dedupe_key",), [(qn("dedupe_key"), dedupe)])
     key = ", ".join(qn(c) for c in ("centre_id", "group_id", "start"))
     booked = f"s.{qn('booked')}"
+    slot = qn(Slot._meta.db_table)
+    head_exists = f"EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %s)"  # noqa: S608
+    # u claims a row the statement's snapshot sees; i makes the row when it sees none (or,
+    # when another booking made it meanwhile, claims it after that one's commit). Only one
+    # of them can take the place. The plain UPDATE leaves a full slot's row unlocked,
+    # which ON CONFLICT DO UPDATE would not: it locks the row it conflicts with even when
+    # its WHERE refuses, so every refusal on a full slot would wait for the one before.
     parts = [
-        f"c AS ({_claim_upsert_sql()} AND EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %s) "  # noqa: S608
+        f"u AS ({claim_sql()} AND {head_exists} RETURNING {qn('id')}, {qn('end')})",
+        f"i AS ({_claim_upsert_sql()} AND {head_exists} "  # noqa: S608 -- model metadata
+        f"AND NOT EXISTS (SELECT 1 FROM {slot} WHERE {qn('centre_id')} = %s "
+        f"AND {qn('group_id')} = %s AND {qn('start')} = %s) "
         f"ON CONFLICT ({key}) DO UPDATE SET {qn('booked')} = {booked} + 1 "
         f"WHERE {booked} < s.{qn('capacity')} RETURNING s.{qn('id')}, s.{qn('end')})",
+        "c AS (SELECT * FROM u UNION ALL SELECT * FROM i)",
         f"b AS ({booking_insert} "
         f"FROM c RETURNING {qn('id')})",
         f"h AS (UPDATE {head} SET {qn('last_seq')} = {qn('last_seq')} + 1 "  # noqa: S608
@@ -211,10 +222,18 @@ def insert_booking(
         bare=("slot",),
     )
     sql = _statement(connection.vendor, event_sql, idempotency is not None, message is not None)
-    params = _claim_upsert_params(
-        booking, day=day, planned_places=planned_places, national_id=national_id, rules=rules
+    params = claim_params(
+        centre_id=booking.centre_id,
+        group_id=booking.group_id,
+        start=booking.start,
+        national_id=national_id,
+        rules=rules,
     )
     params.append(stream)
+    params += _claim_upsert_params(
+        booking, day=day, planned_places=planned_places, national_id=national_id, rules=rules
+    )
+    params += [stream, booking.centre_id, booking.group_id, prep(Slot, "start", booking.start)]
     params += insert_values(booking, _fields(Booking, _CLAIMED))
     params.append(stream)
     params += event_params

@@ -131,7 +131,7 @@ def test_postgresql_writes_a_booking_in_one_statement(hq, idcard):
     with CaptureQueriesContext(connection) as queries:
         services.booking_create(centre=hq, service=idcard, start=baku(2026, 6, 10, 10, 0), national_id=ids[1],
                                 phone=phone(1), idempotency_key="k")
-    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH c AS (INSERT")]
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH u AS (UPDATE")]
     assert len(writes) == 1
     # the idempotency key's replay read, then a savepoint here (BEGIN), the lock, the statement
     assert len(queries.captured_queries) == 5

@@ -93,3 +93,86 @@ def test_simultaneous_bookings_never_overbook_a_slot(
     assert active.count() == capacity == Booking.objects.count()
     assert set(active.values_list("code", flat=True)) == codes
     assert active.values("national_id").distinct().count() == capacity
+
+
+def test_simultaneous_bookings_of_one_citizen_never_pass_the_cap(loaded_mini, live_server, settings):
+    """One ID number books 12 free slots of one group at once: the cap (one active booking of
+    the group within the period, the mini pack's rule) lets exactly one through. The citizen's
+    row is locked before the claim, whose snapshot then sees the winner's booking."""
+    settings.ONESTOP_RATE_LIMITS = "off"
+    hq = loaded_mini.centres.get(code="hq")
+    CapacityOverride.objects.create(centre=hq, date=DAY, capacity=3)
+    (national_id,) = national_ids(loaded_mini, 1, seed=99)
+    bodies = []
+    for index in range(12):
+        code = known_code(phone(index), f"{200000 + index}")
+        hour, quarter = divmod(index, 4)
+        bodies.append(
+            {
+                "service": "id-card",
+                "centre": "hq",
+                "start": f"2026-06-10T{10 + hour:02d}:{15 * quarter:02d}:00+04:00",
+                "national_id": national_id,
+                "phone": phone(index),
+                "otp": code,
+            }
+        )
+    with time_machine.travel(MONDAY, tick=True):
+        responses = _fire(live_server.url, bodies)
+    statuses = Tally(r.status_code for r in responses)
+    assert statuses == {201: 1, 422: 11}, [r.text for r in responses if r.status_code >= 500]
+    for response in responses:
+        if response.status_code == 422:
+            assert response.json()["code"] == "booking_cap"
+    assert Booking.objects.filter(national_id=national_id, status=BookingStatus.BOOKED).count() == 1
+    assert sum(Slot.objects.values_list("booked", flat=True)) == 1
+
+
+def test_a_second_booking_of_the_citizen_waits_for_the_first_and_sees_it(loaded_mini):
+    """The cap under a race, made certain: a first booking's transaction stays open (it holds
+    the citizen's lock and its uncommitted booking) while a second booking of the same ID
+    number starts, at another centre (bookings of one centre also queue for its audit
+    stream). The second must wait for the first's commit and then be refused by the cap; a
+    claim that read the cap before that commit would let both through."""
+    from django.db import connection, transaction
+
+    from onestop.appointments import services
+    from onestop.catalogue.models import Service
+    from onestop.core.problems import DomainError
+
+    from .conftest import baku
+
+    hq = loaded_mini.centres.select_related("country").get(code="hq")
+    idcard = Service.objects.select_related("group").get(country=loaded_mini, code="id-card")
+    north = loaded_mini.centres.select_related("country").get(code="north")  # open on Mondays
+    CapacityOverride.objects.create(centre=hq, date=DAY, capacity=3)
+    CapacityOverride.objects.create(centre=north, date=date(2026, 6, 8), capacity=3)
+    (national_id,) = national_ids(loaded_mini, 1, seed=7)
+    booked = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                services.booking_create(
+                    centre=hq, service=idcard, start=baku(2026, 6, 10, 10, 0), national_id=national_id
+                )
+                booked.set()
+                time.sleep(1.0)  # the second booking starts meanwhile
+        finally:
+            booked.set()
+            connection.close()
+
+    with time_machine.travel(MONDAY, tick=True):
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert booked.wait(30)
+        try:
+            services.booking_create(
+                centre=north, service=idcard, start=baku(2026, 6, 8, 11, 0), national_id=national_id
+            )
+        except DomainError as exc:
+            outcome["code"] = exc.code
+        thread.join(30)
+    assert outcome.get("code") == "booking_cap"
+    assert Booking.objects.filter(national_id=national_id).count() == 1
