@@ -124,6 +124,19 @@ class Phase:
     codes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def record(self, method: str, status: int, payload: bytes, latency_ms: float) -> None:
+        self.latencies_ms.append(latency_ms)
+        self.statuses[status] += 1
+        if status == 201 and method == "POST":
+            self.codes.append(json.loads(payload)["code"])
+        elif status >= 500 and len(self.errors) < 20:
+            self.errors.append(f"{status}: {payload[:200]!r}")
+
+    def failed(self, exc: Exception) -> None:
+        """A request that got no answer: recorded, the run goes on."""
+        self.errors.append(f"{type(exc).__name__}: {exc}")
+        self.statuses["error"] += 1
+
     def summary(self) -> dict:
         total = len(self.latencies_ms)
         created = self.statuses.get(201, 0)
@@ -153,17 +166,11 @@ async def run_phase(
             started = time.perf_counter()
             try:
                 status, payload = await connection.request(method, path, body)
-            except Exception as exc:  # recorded, the run goes on
-                phase.errors.append(f"{type(exc).__name__}: {exc}")
-                phase.statuses["error"] += 1
+            except Exception as exc:
+                phase.failed(exc)
                 connection.close()
                 continue
-            phase.latencies_ms.append((time.perf_counter() - started) * 1000)
-            phase.statuses[status] += 1
-            if status == 201 and method == "POST":
-                phase.codes.append(json.loads(payload)["code"])
-            elif status >= 500 and len(phase.errors) < 20:
-                phase.errors.append(f"{status}: {payload[:200]!r}")
+            phase.record(method, status, payload, (time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in connections))
@@ -196,19 +203,13 @@ async def run_at_rate(
         connection = await idle.get()  # waiting for a free connection counts as latency
         try:
             status, payload = await connection.request(method, path, body)
-        except Exception as exc:  # recorded, the run goes on
-            phase.errors.append(f"{type(exc).__name__}: {exc}")
-            phase.statuses["error"] += 1
-            connection.close()
+        except Exception as exc:
+            phase.failed(exc)
+            connection.close()  # reopened by its next request
             return
         finally:
             idle.put_nowait(connection)
-        phase.latencies_ms.append((loop.time() - due) * 1000)
-        phase.statuses[status] += 1
-        if status == 201 and method == "POST":
-            phase.codes.append(json.loads(payload)["code"])
-        elif status >= 500 and len(phase.errors) < 20:
-            phase.errors.append(f"{status}: {payload[:200]!r}")
+        phase.record(method, status, payload, (loop.time() - due) * 1000)
 
     started = loop.time()
     for index, (method, path, body) in enumerate(requests):
