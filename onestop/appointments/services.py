@@ -395,15 +395,8 @@ def _lock_citizen(country, national_id: str) -> None:
     The row stays locked until the transaction ends, so one citizen's bookings are decided
     one after the other.
     """
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(CitizenRecord._meta.db_table)} "  # noqa: S608 -- model metadata
-        f"({qn('country_id')}, {qn('national_id')}, {qn('no_shows')}) VALUES (%s, %s, 0) "
-        f"ON CONFLICT ({qn('country_id')}, {qn('national_id')}) "
-        f"DO UPDATE SET {qn('national_id')} = EXCLUDED.{qn('national_id')}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [country.pk, national_id])
+        cursor.execute(statements.citizen_lock_sql(), [country.pk, national_id])
 
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
@@ -634,20 +627,21 @@ def _create_in_transaction(
         reminder_sent_at=now if _reminder_already_covered(planned.start, centre) else None,
     )
     url = manage_url(booking, base_url)
+    if connection.vendor == "postgresql":
+        # the citizen's lock and the writes, in one call (statements.insert_booking)
+        _write_in_one_statement(
+            booking,
+            national_id=national_id,
+            planned=planned,
+            rules=rules,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            url=url,
+        )
+        return booking
     with transaction.atomic():
         _lock_citizen(centre.country, national_id)
-        if connection.vendor == "postgresql":
-            _write_in_one_statement(
-                booking,
-                national_id=national_id,
-                planned=planned,
-                rules=rules,
-                actor=actor,
-                idempotency_key=idempotency_key,
-                fingerprint=fingerprint,
-                url=url,
-            )
-            return booking
         booking.slot_id, booking.end = _claim_place_within_cap(
             centre=centre, group=group, planned=planned, national_id=national_id, rules=rules
         )

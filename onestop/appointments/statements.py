@@ -15,19 +15,26 @@ snapshot sees every committed booking of that citizen.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import logging
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from psycopg.types.json import Json, Jsonb
 
 from onestop.audit.models import AuditStream
 from onestop.audit.statements import column_type, event_insert
 from onestop.core.sql import from_db, insert_values, prep
 from onestop.notifications.models import OutboxMessage
 
-from .models import Booking, BookingStatus, CapacityOverride, IdempotencyKey, Slot
+from .models import Booking, BookingStatus, CapacityOverride, CitizenRecord, IdempotencyKey, Slot
 from .rules import BookingRules
+
+log = logging.getLogger(__name__)
 
 #: Booking columns the claim fills.
 _CLAIMED = ("slot", "end")
@@ -56,6 +63,17 @@ def _cap_params(*, group_id: int, start: datetime, national_id: str, rules: Book
         rules.max_active_per_group,
         rules.max_active_per_group,
     ]
+
+
+def citizen_lock_sql() -> str:
+    """Create or lock the citizen's row: ``INSERT … ON CONFLICT DO UPDATE`` (country, ID)."""
+    qn = connection.ops.quote_name
+    return (
+        f"INSERT INTO {qn(CitizenRecord._meta.db_table)} "  # noqa: S608 -- model metadata
+        f"({qn('country_id')}, {qn('national_id')}, {qn('no_shows')}) VALUES (%s, %s, 0) "
+        f"ON CONFLICT ({qn('country_id')}, {qn('national_id')}) "
+        f"DO UPDATE SET {qn('national_id')} = EXCLUDED.{qn('national_id')}"
+    )
 
 
 def claim_sql() -> str:
@@ -181,7 +199,10 @@ def _statement(vendor: str, event_sql: str, with_key: bool, with_message: bool) 
     if with_message:
         parts.append(f"o AS ({message_insert} FROM b RETURNING {qn('id')})")
         message = f"(SELECT o.{qn('id')} FROM o)"  # noqa: S608
-    select = f"SELECT c.{qn('id')}, c.{qn('end')}, b.{qn('id')}, {message} FROM c, b, e"  # noqa: S608
+    select = (
+        f"SELECT CAST(c.{qn('id')} AS bigint), c.{qn('end')}, CAST(b.{qn('id')} AS bigint), "  # noqa: S608
+        f"CAST({message} AS bigint) FROM c, b, e"
+    )
     return f"WITH {', '.join(parts)} {select}"
 
 
@@ -242,10 +263,113 @@ def insert_booking(
     if message is not None:
         params += insert_values(message, _fields(OutboxMessage, ("dedupe_key",)))
         params += list(dedupe)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    lock_params: list[Any] = [booking.centre.country_id, national_id]
+    function = _function(sql, [*lock_params, *params])
+    if function is None:  # the two statements in a transaction of their own
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(citizen_lock_sql(), lock_params)
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    else:
+        # one call, committed by itself; within a caller's transaction, in a savepoint
+        nested = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with nested, connection.cursor() as cursor:
+            cursor.execute(function, [*lock_params, *params])
+            row = cursor.fetchone()
     if row is None:
         return None
     slot_id, end, pk, message_id = row
     return int(slot_id), from_db(Slot, "end", end), int(pk), message_id
+
+
+# --------------------------------------------------------------------------- one round trip
+#
+# The citizen's lock must be a statement of its own: the cap is read by the statement after
+# it, whose snapshot is taken once the lock is held. Sent from here, that is four round
+# trips (BEGIN, the lock, the statement, COMMIT), and between them the transaction waits
+# for this process's Python, holding the citizen's row, the slot's row and the centre's
+# audit head, which every other booking of the centre needs: under load, a server thread
+# that got its answer may wait for the GIL before it sends COMMIT. A PL/pgSQL function runs
+# both statements in one call that commits by itself, each statement with its own snapshot
+# (a volatile function takes a new one for every statement). The function is made from
+# the very text above, so it cannot drift from it; its name carries a hash of its text and
+# parameter types, and each process makes sure of it once, over a connection of its own
+# (so that a caller's transaction rolling back cannot take it away). Should that fail (no
+# right to create functions, say), bookings take the two statements in a transaction.
+
+_FUNCTION_RESULT = "o_slot bigint, o_end timestamptz, o_booking bigint, o_message bigint"
+_made: dict[tuple[str, tuple[str | None, ...]], str | None] = {}
+
+
+def _param_type(value: Any) -> str | None:
+    if value is None:
+        return "text"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime):
+        return "timestamptz" if value.tzinfo is not None else "timestamp"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, Decimal):
+        return "numeric"
+    if isinstance(value, Jsonb):
+        return "jsonb"
+    if isinstance(value, Json):
+        return "json"
+    return None
+
+
+def _numbered(sql: str, first: int) -> str:
+    """``sql`` with its ``%s`` numbered ``$first``, ``$first+1``, … (and ``%%`` as ``%``)."""
+    pieces = sql.split("%s")
+    if any("%" in piece.replace("%%", "") for piece in pieces):
+        raise ValueError("a placeholder other than %s")
+    out = [pieces[0]]
+    for index, piece in enumerate(pieces[1:]):
+        out += [f"${first + index}", piece]
+    return "".join(out).replace("%%", "%")
+
+
+def _function(sql: str, params: list[Any]) -> str | None:
+    """``SELECT * FROM <the function>(%s, …)`` for the lock and ``sql``, or None."""
+    types = tuple(_param_type(value) for value in params)
+    call = _made.get((sql, types), "")  # ``sql`` is one object per form: its hash is kept
+    if call == "":
+        name = None if None in types else _make_function(sql, types)  # type: ignore[arg-type]
+        call = f"SELECT * FROM {name}({', '.join(['%s'] * len(types))})" if name else None  # noqa: S608
+        _made[(sql, types)] = call
+    return call
+
+
+def _make_function(sql: str, types: tuple[str, ...]) -> str | None:
+    import psycopg
+
+    lock = citizen_lock_sql()
+    key = hashlib.sha256(f"{lock}\x00{sql}\x00{types}".encode()).hexdigest()
+    name = f"onestop_booking_{key[:24]}"
+    body = f"BEGIN {_numbered(lock, 1)}; RETURN QUERY {_numbered(sql, 1 + lock.count('%s'))}; END"
+    if "$onestop$" in body:
+        return None
+    ddl = (
+        f"CREATE FUNCTION {name}({', '.join(types)}) RETURNS TABLE ({_FUNCTION_RESULT}) "
+        f"LANGUAGE plpgsql VOLATILE AS $onestop${body}$onestop$"
+    )
+    exists = "SELECT 1 FROM pg_proc WHERE proname = %s"
+    try:
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as own:
+            if own.execute(exists, [name]).fetchone() is None:
+                try:
+                    own.execute(ddl)  # type: ignore[arg-type]
+                except psycopg.Error:
+                    # made meanwhile by another process, or not allowed: tell which
+                    if own.execute(exists, [name]).fetchone() is None:
+                        raise
+    except psycopg.Error:
+        log.warning("bookings: cannot make %s, using two statements", name, exc_info=True)
+        return None
+    return name
+

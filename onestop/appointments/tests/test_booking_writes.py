@@ -131,12 +131,41 @@ def test_postgresql_writes_a_booking_in_one_statement(hq, idcard):
     with CaptureQueriesContext(connection) as queries:
         services.booking_create(centre=hq, service=idcard, start=baku(2026, 6, 10, 10, 0), national_id=ids[1],
                                 phone=phone(1), idempotency_key="k")
-    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH u AS (UPDATE")]
-    assert len(writes) == 1
-    # the idempotency key's replay read, then a savepoint here (BEGIN), the lock, the statement
-    assert len(queries.captured_queries) == 5
-    assert all(table in writes[0] for table in ("appointments_booking", "audit_auditevent",
-                                                "appointments_idempotencykey", "notifications_outboxmessage"))
+    calls = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT * FROM onestop_booking_")]
+    assert len(calls) == 1
+    # the idempotency key's replay read, then the call (in a savepoint here, inside the test's
+    # transaction; committed by itself in autocommit, as on a server)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "SAVEPOINT", "SELECT", "RELEASE"]
+    # the function holds the citizen's lock and the one statement
+    name = calls[0].split()[3].split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [name])
+        (body,) = cursor.fetchone()
+    assert body.index("appointments_citizenrecord") < body.index("RETURN QUERY WITH u AS (UPDATE")
+    assert all(table in body for table in ("appointments_booking", "audit_auditevent",
+                                           "appointments_idempotencykey", "notifications_outboxmessage"))
+
+
+def test_without_the_right_to_create_functions_bookings_take_two_statements(hq, idcard, monkeypatch, caplog):
+    if connection.vendor != "postgresql":
+        pytest.skip("the function is PostgreSQL's")
+    import psycopg
+
+    from onestop.appointments import statements
+
+    def refused(*args, **kwargs):
+        raise psycopg.OperationalError("permission denied for schema public")
+
+    monkeypatch.setattr(statements, "_made", {})
+    monkeypatch.setattr(psycopg, "connect", refused)  # the function cannot be checked or made
+    CapacityOverride.objects.create(centre=hq, date=DAY, capacity=2)
+    ids = national_ids(hq.country, 2)
+    with caplog.at_level("WARNING", logger="onestop.appointments.statements"):
+        booking = services.booking_create(centre=hq, service=idcard, start=baku(2026, 6, 10, 10, 0),
+                                          national_id=ids[0], phone=phone(0)).booking
+    assert "using two statements" in caplog.text
+    assert Booking.objects.get().code == booking.code
+    assert Slot.objects.get(centre=hq, start=baku(2026, 6, 10, 10, 0)).booked == 1
 
 
 def test_a_slot_row_deleted_behind_the_process_is_made_again(hq, idcard):
