@@ -368,7 +368,7 @@ def _make_function(sql: str, types: tuple[str, ...]) -> str | None:
                     # made meanwhile by another process, or not allowed: tell which
                     if own.execute(exists, [name]).fetchone() is None:
                         raise
-    except psycopg.Error:
+    except Exception:  # noqa: BLE001 -- whatever stops it, the two statements still work
         log.warning("bookings: cannot make %s, using two statements", name, exc_info=True)
         return None
     return name

@@ -146,18 +146,23 @@ def test_postgresql_writes_a_booking_in_one_statement(hq, idcard):
                                            "appointments_idempotencykey", "notifications_outboxmessage"))
 
 
-def test_without_the_right_to_create_functions_bookings_take_two_statements(hq, idcard, monkeypatch, caplog):
+@pytest.mark.parametrize("error", ["psycopg", "other"])
+def test_when_the_function_cannot_be_made_bookings_take_two_statements(hq, idcard, monkeypatch, caplog, error):
+    """No right to create functions (a psycopg error), or anything else that stops it."""
     if connection.vendor != "postgresql":
         pytest.skip("the function is PostgreSQL's")
     import psycopg
 
     from onestop.appointments import statements
 
+    failure = (psycopg.OperationalError("permission denied for schema public") if error == "psycopg"
+               else TypeError("an option psycopg refuses"))
+
     def refused(*args, **kwargs):
-        raise psycopg.OperationalError("permission denied for schema public")
+        raise failure
 
     monkeypatch.setattr(statements, "_made", {})
-    monkeypatch.setattr(psycopg, "connect", refused)  # the function cannot be checked or made
+    monkeypatch.setattr(psycopg, "connect", refused)
     CapacityOverride.objects.create(centre=hq, date=DAY, capacity=2)
     ids = national_ids(hq.country, 2)
     with caplog.at_level("WARNING", logger="onestop.appointments.statements"):
