@@ -49,57 +49,112 @@ class GroupCapacity:
     mean_handling_minutes: Fraction
 
 
-def group_capacity(centre: Centre, group: ServiceGroup) -> GroupCapacity:
-    """The share of each counter's time that serves ``group`` and the group's mean handling time."""
+@dataclass(frozen=True)
+class CountryReference:
+    """What bookings and slot listings read of a country's halls, in one snapshot.
 
-    def build() -> GroupCapacity:
+    Built in four queries for the whole country, not per centre and group: a country has
+    hundreds of centre × group lanes, and built lane by lane every process would rebuild
+    each of them every :data:`INPUT_CACHE_SECONDS`.
+    """
+
+    centres: dict[str, Centre]  # open centres by code, with their country and route
+    services: dict[str, Service]  # offered services by code, with their group and country
+    capacities: dict[tuple[int, int], GroupCapacity]  # (centre id, group id): lanes served
+    mean_minutes: dict[int, Fraction]  # group id: mean handling time of its services
+
+
+def _mean(value) -> Fraction:
+    return Fraction(Decimal(str(value))).limit_denominator(1000) if value else Fraction(0)
+
+
+def country_reference(country_id: int) -> CountryReference:
+    """The country's open centres, offered services and lane capacities, kept by each process."""
+
+    def build() -> CountryReference:
+        centres = (
+            Centre.objects.select_related("country")
+            .prefetch_related("route")
+            .filter(country_id=country_id, archived_at__isnull=True)
+        )
+        services = Service.objects.select_related("group", "country").filter(
+            country_id=country_id, archived_at__isnull=True
+        )
+        means = (
+            Service.objects.filter(group__country_id=country_id, archived_at__isnull=True)
+            .order_by()
+            .values("group_id")
+            .annotate(m=Avg("handling_minutes"))
+            .values_list("group_id", "m")
+        )
         links = CounterGroup.objects.filter(
-            counter__centre=centre,
+            counter__centre__country_id=country_id,
             counter__archived_at__isnull=True,
             group__archived_at__isnull=True,
-        ).values_list("counter_id", "group_id", "priority")
-        per_counter: dict[int, list[tuple[int, int]]] = {}
-        for counter_id, group_id, level in links:
-            per_counter.setdefault(counter_id, []).append((group_id, level))
-        shares = []
-        for serving in per_counter.values():
-            mine = [level for group_id, level in serving if group_id == group.pk]
-            if mine:
-                shares.append(counter_share([level for _, level in serving], mine[0]))
-        mean = Service.objects.filter(group=group, archived_at__isnull=True).aggregate(
-            m=Avg("handling_minutes")
-        )["m"]
-        mean_fraction = (
-            Fraction(Decimal(str(mean))).limit_denominator(1000) if mean else Fraction(0)
+        ).values_list("counter__centre_id", "counter_id", "group_id", "priority")
+        serving: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for centre_id, counter_id, group_id, level in links:
+            serving.setdefault((centre_id, counter_id), []).append((group_id, level))
+        mean_minutes = {group_id: _mean(m) for group_id, m in means}
+        shares: dict[tuple[int, int], list[Fraction]] = {}
+        for (centre_id, _), groups in serving.items():
+            levels = [level for _, level in groups]
+            for group_id, level in groups:
+                shares.setdefault((centre_id, group_id), []).append(counter_share(levels, level))
+        return CountryReference(
+            centres={c.code: c for c in centres},
+            services={s.code: s for s in services},
+            capacities={
+                (centre_id, group_id): GroupCapacity(
+                    counter_shares=tuple(lane),
+                    mean_handling_minutes=mean_minutes.get(group_id, Fraction(0)),
+                )
+                for (centre_id, group_id), lane in shares.items()
+            },
+            mean_minutes=mean_minutes,
         )
-        return GroupCapacity(counter_shares=tuple(shares), mean_handling_minutes=mean_fraction)
 
-    return _cached(("capacity", centre.pk, group.pk), build)
+    return _cached(("reference", country_id), build)
+
+
+def group_capacity(centre: Centre, group: ServiceGroup) -> GroupCapacity:
+    """The share of each counter's time that serves ``group`` and the group's mean handling time."""
+    reference = country_reference(centre.country_id)
+    lane = reference.capacities.get((centre.pk, group.pk))
+    if lane is not None:
+        return lane
+    return GroupCapacity(
+        counter_shares=(), mean_handling_minutes=reference.mean_minutes.get(group.pk, Fraction(0))
+    )
 
 
 def centre_by_code(country, code: str) -> Centre | None:
-    """An open centre of ``country`` (with its country and route), kept by each process briefly."""
+    """An open centre of ``country`` (with its country and route), kept by each process briefly.
 
-    def build() -> Centre | None:
-        return (
-            Centre.objects.select_related("country")
-            .prefetch_related("route")
-            .filter(country=country, code=code, archived_at__isnull=True)
-            .first()
-        )
-
-    return _cached(("centre", country.pk, code), build)
+    A code the snapshot does not know is looked up again, so a centre opened a moment ago in
+    another process is found at once.
+    """
+    found = country_reference(country.pk).centres.get(code)
+    if found is not None:
+        return found
+    return (
+        Centre.objects.select_related("country")
+        .prefetch_related("route")
+        .filter(country=country, code=code, archived_at__isnull=True)
+        .first()
+    )
 
 
 def service_by_code(country, code: str) -> Service | None:
-    def build() -> Service | None:
-        return (
-            Service.objects.select_related("group", "country")
-            .filter(country=country, code=code, archived_at__isnull=True)
-            .first()
-        )
-
-    return _cached(("service", country.pk, code), build)
+    """An offered service of ``country`` (with its group and country), as :func:`centre_by_code`."""
+    found = country_reference(country.pk).services.get(code)
+    if found is not None:
+        return found
+    return (
+        Service.objects.select_related("group", "country")
+        .filter(country=country, code=code, archived_at__isnull=True)
+        .first()
+    )
 
 
 def centre_calendar(centre: Centre) -> WorkingCalendar:
@@ -427,6 +482,7 @@ def find_booking(country, code: str, national_id: str | None = None) -> Booking 
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CountryReference",
     "GroupCapacity",
     "SlotView",
     "active_bookings_in_period",
@@ -435,6 +491,7 @@ __all__ = [
     "bookings_of_day",
     "centres_offering",
     "citizen_no_shows",
+    "country_reference",
     "day_plan",
     "find_booking",
     "free_days",

@@ -27,6 +27,8 @@ T = TypeVar("T")
 
 _entries: dict[Hashable, tuple[float, object]] = {}
 _lock = threading.Lock()
+_refreshing: set[Hashable] = set()  # expired keys one thread is computing again
+_generation = [0]  # advanced by clear()
 _MISSING = object()
 
 #: Models whose changes clear the cache of this process (``app_label.ModelName``).
@@ -46,22 +48,38 @@ WATCHED_MODELS = {
 def get_or_set(key: Hashable, seconds: float, compute: Callable[[], T]) -> T:
     """The cached value of ``key``, computed by ``compute()`` when absent or older than ``seconds``.
 
-    ``None`` results are not cached (a missing row may appear a moment later).
+    ``None`` results are not cached (a missing row may appear a moment later). When an
+    entry has expired, one thread computes it again while the process's other threads go on
+    with the expired value for the moment that takes, instead of all computing it at once.
     """
     now = time.monotonic()
+    generation = _generation[0]
     entry = _entries.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]  # type: ignore[return-value]
-    value = compute()
+    if entry is not None:
+        if entry[0] > now:
+            return entry[1]  # type: ignore[return-value]
+        with _lock:
+            if key in _refreshing:
+                return entry[1]  # type: ignore[return-value]
+            _refreshing.add(key)
+        try:
+            value = compute()
+        finally:
+            with _lock:
+                _refreshing.discard(key)
+    else:
+        value = compute()
     if value is not None:
         with _lock:
-            _entries[key] = (now + seconds, value)
+            if _generation[0] == generation:  # not computed from data cleared meanwhile
+                _entries[key] = (now + seconds, value)
     return value
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _generation[0] += 1
 
 
 def connect_signals() -> None:

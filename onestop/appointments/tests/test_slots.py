@@ -111,6 +111,39 @@ def idcard(loaded_mini):
     return ServiceGroup.objects.get(country=loaded_mini, code="idcard")
 
 
+def test_a_countrys_reference_data_is_read_at_once_for_every_lane(
+    loaded_mini, idcard, django_assert_num_queries
+):
+    from onestop.core import localcache
+
+    civil = ServiceGroup.objects.get(country=loaded_mini, code="civil")
+    hq, north, bus = (loaded_mini.centres.get(code=c) for c in ("hq", "north", "bus"))
+    localcache.clear()
+    # centres (+ their routes), services, mean handling times, counters' groups
+    with django_assert_num_queries(5):
+        selectors.country_reference(loaded_mini.pk)
+    with django_assert_num_queries(0):
+        lanes = {
+            (centre.code, group.code): selectors.group_capacity(centre, group)
+            for centre in (hq, north, bus)
+            for group in (idcard, civil)
+        }
+        assert selectors.centre_by_code(loaded_mini, "bus").route.all()[0].date == date(2026, 12, 1)
+        assert selectors.service_by_code(loaded_mini, "birth").group.code == "civil"
+    # counter 1 of hq serves idcard at level 1 and civil at level 2; counter 2 civil alone
+    assert sorted(lanes["hq", "idcard"].counter_shares) == [Fraction(2, 3)]
+    assert sorted(lanes["hq", "civil"].counter_shares) == [Fraction(1, 3), Fraction(1)]
+    assert lanes["north", "idcard"].counter_shares == (Fraction(1),)
+    assert lanes["north", "civil"].counter_shares == ()
+    assert lanes["bus", "civil"].counter_shares == (Fraction(1),)
+    assert lanes["bus", "idcard"].counter_shares == ()
+    assert {lane.mean_handling_minutes for key, lane in lanes.items() if key[1] == "idcard"} == {8}
+    assert {lane.mean_handling_minutes for key, lane in lanes.items() if key[1] == "civil"} == {12}
+    # a code the snapshot does not know is looked up again (a centre opened elsewhere)
+    with django_assert_num_queries(1):
+        assert selectors.centre_by_code(loaded_mini, "nowhere") is None
+
+
 def test_hq_plan_uses_its_counters_and_hours(loaded_mini, idcard):
     hq = loaded_mini.centres.get(code="hq")
     # idcard at hq: counter 1 only, idcard at level 1 next to civil at level 2: 2/3 of its time
