@@ -19,6 +19,8 @@ import contextlib
 import functools
 import hashlib
 import logging
+import re
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,6 +32,7 @@ from onestop.audit.models import AuditStream
 from onestop.audit.statements import column_type, event_insert
 from onestop.core.sql import from_db, insert_values, prep
 from onestop.notifications.models import OutboxMessage
+from onestop.notifications.models import Status as MessageStatus
 
 from .models import Booking, BookingStatus, CapacityOverride, CitizenRecord, IdempotencyKey, Slot
 from .rules import BookingRules
@@ -129,24 +132,6 @@ def _claim_upsert_sql() -> str:
     )
 
 
-def _claim_upsert_params(booking: Booking, *, day, planned_places: int, national_id: str, rules):
-    start = prep(Slot, "start", booking.start)
-    centre, group, when = booking.centre_id, booking.group_id, prep(CapacityOverride, "date", day)
-    return [
-        centre,
-        group,
-        start,
-        prep(Slot, "end", booking.end),
-        centre,
-        when,
-        group,
-        centre,
-        when,
-        planned_places,
-        *_cap_params(group_id=group, start=booking.start, national_id=national_id, rules=rules),
-    ]
-
-
 @functools.cache
 def _fields(model, skip: tuple[str, ...] = ()) -> tuple:
     """The columns a statement writes for ``model``: every concrete field but the key and
@@ -154,44 +139,103 @@ def _fields(model, skip: tuple[str, ...] = ()) -> tuple:
     return tuple(f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip)
 
 
+# Parameters are named (``%(name)s``): a value the statement uses in several places (the
+# centre, the group, the start, the cap's bounds, the stream) is sent once, and so is each
+# value of the booking that the claim already has.
+
+_CAP_NAMES = ("national_id", "group", "status", "from", "to", "max", "max")
+_CLAIM_NAMES = ("centre", "group", "start", *_CAP_NAMES)
+_UPSERT_NAMES = ("centre", "group", "start", "end", "centre", "day", "group", "centre", "day",
+                 "planned", *_CAP_NAMES)
+#: Booking columns that are one of the claim's parameters.
+_BOOKING_SHARED = {"centre_id": "centre", "group_id": "group", "start": "start",
+                   "national_id": "national_id", "status": "status"}
+#: Columns every new booking (or confirmation SMS) has the same value in: written as
+#: constants. ``insert_booking`` refuses an instance that differs.
+_BOOKING_FIXED: dict[str, Any] = {"checked_in_at": None, "cancelled_at": None, "no_show_at": None,
+                                  "moves": 0, "ticket_id": None}
+_MESSAGE_FIXED: dict[str, Any] = {"subject": "", "status": MessageStatus.PENDING.value,
+                                  "attempts": 0, "claimed_until": None, "last_error": "",
+                                  "provider_id": "", "sent_at": None}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _named(sql: str, names: Sequence[str]) -> str:
+    """``sql`` with its ``%s`` placeholders named ``names``, in order."""
+    pieces = sql.split("%s")
+    if len(pieces) != len(names) + 1:
+        raise ValueError(f"{len(pieces) - 1} placeholders for {len(names)} names")
+    out = [pieces[0]]
+    for name, piece in zip(names, pieces[1:], strict=True):
+        out += [f"%({name})s", piece]
+    return "".join(out)
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"no constant for {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _own(prefix: str, model, skip: tuple[str, ...], shared: dict[str, str], fixed: dict[str, Any]):
+    """The fields of ``model``'s insert that take a parameter of their own, with its name."""
+    return tuple((f, f"{prefix}{f.attname}") for f in _fields(model, skip)
+                 if f.attname not in shared and f.attname not in fixed)
+
+
 @functools.cache
-def _statement(vendor: str, event_sql: str, with_key: bool, with_message: bool) -> str:
+def _statement(vendor: str, event_sql: str, event_params: int, with_key: bool, with_message: bool) -> str:
     qn = connection.ops.quote_name
     head = qn(AuditStream._meta.db_table)
 
-    def insert(model, skip: tuple[str, ...], tail: list[tuple[str, str]]) -> str:
+    def insert(model, skip: tuple[str, ...], tail: list[tuple[str, str]], prefix: str,
+               shared: dict[str, str], fixed: dict[str, Any]) -> str:
         fields = _fields(model, skip)
+        values = []
+        for f in fields:
+            if f.attname in fixed:
+                value = _literal(fixed[f.attname])
+            else:
+                value = f"%({shared.get(f.attname, prefix + f.attname)})s"
+            values.append(f"CAST({value} AS {column_type(f)})")
         columns = ", ".join([qn(str(f.column)) for f in fields] + [column for column, _ in tail])
-        values = ", ".join([f"CAST(%s AS {column_type(f)})" for f in fields] + [sql for _, sql in tail])
-        return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT {values}"  # noqa: S608
+        values += [sql for _, sql in tail]
+        return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT {', '.join(values)}"  # noqa: S608
 
-    booking_insert = insert(Booking, _CLAIMED, [(qn("slot_id"), "c.id"), (qn("end"), f"c.{qn('end')}")])
-    key_insert = insert(IdempotencyKey, ("booking",), [(qn("booking_id"), "b.id")])
-    dedupe = "CAST(%s AS text) || CAST(b.id AS text) || CAST(%s AS text)"
-    message_insert = insert(OutboxMessage, ("dedupe_key",), [(qn("dedupe_key"), dedupe)])
+    booking_insert = insert(Booking, _CLAIMED, [(qn("slot_id"), "c.id"), (qn("end"), f"c.{qn('end')}")],
+                            "b_", _BOOKING_SHARED, _BOOKING_FIXED)
+    key_insert = insert(IdempotencyKey, ("booking",), [(qn("booking_id"), "b.id")], "k_", {}, {})
+    dedupe = "CAST(%(m_dedupe_before)s AS text) || CAST(b.id AS text) || CAST(%(m_dedupe_after)s AS text)"
+    message_insert = insert(OutboxMessage, ("dedupe_key",), [(qn("dedupe_key"), dedupe)], "m_", {},
+                            _MESSAGE_FIXED)
     key = ", ".join(qn(c) for c in ("centre_id", "group_id", "start"))
     booked = f"s.{qn('booked')}"
     slot = qn(Slot._meta.db_table)
-    head_exists = f"EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %s)"  # noqa: S608
+    head_exists = f"EXISTS (SELECT 1 FROM {head} WHERE {qn('name')} = %(stream)s)"  # noqa: S608
+    event = _named(event_sql, [f"e{index}" for index in range(event_params)])
     # u claims a row the statement's snapshot sees; i makes the row when it sees none (or,
     # when another booking made it meanwhile, claims it after that one's commit). Only one
     # of them can take the place. The plain UPDATE leaves a full slot's row unlocked,
     # which ON CONFLICT DO UPDATE would not: it locks the row it conflicts with even when
     # its WHERE refuses, so every refusal on a full slot would wait for the one before.
     parts = [
-        f"u AS ({claim_sql()} AND {head_exists} RETURNING {qn('id')}, {qn('end')})",
-        f"i AS ({_claim_upsert_sql()} AND {head_exists} "  # noqa: S608 -- model metadata
-        f"AND NOT EXISTS (SELECT 1 FROM {slot} WHERE {qn('centre_id')} = %s "
-        f"AND {qn('group_id')} = %s AND {qn('start')} = %s) "
+        f"u AS ({_named(claim_sql(), _CLAIM_NAMES)} AND {head_exists} RETURNING {qn('id')}, {qn('end')})",
+        f"i AS ({_named(_claim_upsert_sql(), _UPSERT_NAMES)} AND {head_exists} "  # noqa: S608 -- model metadata
+        f"AND NOT EXISTS (SELECT 1 FROM {slot} WHERE {qn('centre_id')} = %(centre)s "
+        f"AND {qn('group_id')} = %(group)s AND {qn('start')} = %(start)s) "
         f"ON CONFLICT ({key}) DO UPDATE SET {qn('booked')} = {booked} + 1 "
         f"WHERE {booked} < s.{qn('capacity')} RETURNING s.{qn('id')}, s.{qn('end')})",
         "c AS (SELECT * FROM u UNION ALL SELECT * FROM i)",
         f"b AS ({booking_insert} "
         f"FROM c RETURNING {qn('id')})",
         f"h AS (UPDATE {head} SET {qn('last_seq')} = {qn('last_seq')} + 1 "  # noqa: S608
-        f"WHERE {qn('name')} = %s AND EXISTS (SELECT 1 FROM b) "
+        f"WHERE {qn('name')} = %(stream)s AND EXISTS (SELECT 1 FROM b) "
         f"RETURNING {qn('last_seq')}, {qn('last_hash')})",
-        f"e AS ({event_sql} FROM c, b, h RETURNING {qn('id')})",
+        f"e AS ({event} FROM c, b, h RETURNING {qn('id')})",
     ]
     if with_key:
         parts.append(f"k AS ({key_insert} FROM b)")
@@ -204,6 +248,17 @@ def _statement(vendor: str, event_sql: str, with_key: bool, with_message: bool) 
         f"CAST({message} AS bigint) FROM c, b, e"
     )
     return f"WITH {', '.join(parts)} {select}"
+
+
+def _check_fixed(instance, fixed: dict[str, Any]) -> None:
+    for attname, value in fixed.items():
+        if getattr(instance, attname) != value:
+            raise ValueError(f"a new {instance._meta.label} has {attname}={value!r} (the statement writes it so)")
+
+
+def _own_values(instance, own, out: dict[str, Any]) -> None:
+    for (_, name), value in zip(own, insert_values(instance, [f for f, _ in own]), strict=True):
+        out[name] = value
 
 
 def insert_booking(
@@ -242,44 +297,57 @@ def insert_booking(
         after=after,
         bare=("slot",),
     )
-    sql = _statement(connection.vendor, event_sql, idempotency is not None, message is not None)
-    params = claim_params(
-        centre_id=booking.centre_id,
-        group_id=booking.group_id,
-        start=booking.start,
-        national_id=national_id,
-        rules=rules,
-    )
-    params.append(stream)
-    params += _claim_upsert_params(
-        booking, day=day, planned_places=planned_places, national_id=national_id, rules=rules
-    )
-    params += [stream, booking.centre_id, booking.group_id, prep(Slot, "start", booking.start)]
-    params += insert_values(booking, _fields(Booking, _CLAIMED))
-    params.append(stream)
-    params += event_params
+    sql = _statement(connection.vendor, event_sql, len(event_params), idempotency is not None,
+                     message is not None)
+    if booking.status != BookingStatus.BOOKED or national_id != booking.national_id:
+        raise ValueError("a new booking is booked, for the citizen it was made for")
+    _check_fixed(booking, _BOOKING_FIXED)
+    span = timedelta(days=rules.period_days)
+    values: dict[str, Any] = {
+        "country": booking.centre.country_id,
+        "national_id": national_id,
+        "centre": booking.centre_id,
+        "group": booking.group_id,
+        "start": prep(Slot, "start", booking.start),
+        "status": BookingStatus.BOOKED.value,
+        "from": prep(Booking, "start", booking.start - span),
+        "to": prep(Booking, "start", booking.start + span),
+        "max": rules.max_active_per_group,
+        "stream": stream,
+        "end": prep(Slot, "end", booking.end),
+        "day": prep(CapacityOverride, "date", day),
+        "planned": planned_places,
+    }
+    _own_values(booking, _own("b_", Booking, _CLAIMED, _BOOKING_SHARED, _BOOKING_FIXED), values)
+    for index, value in enumerate(event_params):
+        values[f"e{index}"] = value
     if idempotency is not None:
-        params += insert_values(idempotency, _fields(IdempotencyKey, ("booking",)))
+        _own_values(idempotency, _own("k_", IdempotencyKey, ("booking",), {}, {}), values)
     if message is not None:
-        params += insert_values(message, _fields(OutboxMessage, ("dedupe_key",)))
-        params += list(dedupe)
-    lock_params: list[Any] = [booking.centre.country_id, national_id]
-    function = _function(sql, [*lock_params, *params])
-    if function is None:  # the two statements in a transaction of their own
+        _check_fixed(message, _MESSAGE_FIXED)
+        _own_values(message, _own("m_", OutboxMessage, ("dedupe_key",), {}, _MESSAGE_FIXED), values)
+        values["m_dedupe_before"], values["m_dedupe_after"] = dedupe
+    call = _function(sql, values)
+    if call is None:  # the two statements in a transaction of their own
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(citizen_lock_sql(), lock_params)
-            cursor.execute(sql, params)
+            cursor.execute(_locked_citizen_sql(), values)
+            cursor.execute(sql, values)
             row = cursor.fetchone()
     else:
         # one call, committed by itself; within a caller's transaction, in a savepoint
+        function, order = call
         nested = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
         with nested, connection.cursor() as cursor:
-            cursor.execute(function, [*lock_params, *params])
+            cursor.execute(function, [values[name] for name in order])
             row = cursor.fetchone()
     if row is None:
         return None
     slot_id, end, pk, message_id = row
     return int(slot_id), from_db(Slot, "end", end), int(pk), message_id
+
+
+def _locked_citizen_sql() -> str:
+    return _named(citizen_lock_sql(), ("country", "national_id"))
 
 
 # --------------------------------------------------------------------------- one round trip
@@ -298,7 +366,7 @@ def insert_booking(
 # right to create functions, say), bookings take the two statements in a transaction.
 
 _FUNCTION_RESULT = "o_slot bigint, o_end timestamptz, o_booking bigint, o_message bigint"
-_made: dict[tuple[str, tuple[str | None, ...]], str | None] = {}
+_made: dict[tuple[str, tuple[str | None, ...]], tuple[str, tuple[str, ...]] | None] = {}
 
 
 def _param_type(value: Any) -> str | None:
@@ -323,35 +391,40 @@ def _param_type(value: Any) -> str | None:
     return None
 
 
-def _numbered(sql: str, first: int) -> str:
-    """``sql`` with its ``%s`` numbered ``$first``, ``$first+1``, … (and ``%%`` as ``%``)."""
-    pieces = sql.split("%s")
-    if any("%" in piece.replace("%%", "") for piece in pieces):
-        raise ValueError("a placeholder other than %s")
-    out = [pieces[0]]
-    for index, piece in enumerate(pieces[1:]):
-        out += [f"${first + index}", piece]
-    return "".join(out).replace("%%", "%")
+@functools.cache
+def _names(sql: str) -> tuple[str, ...]:
+    """The parameter names of ``sql`` (with the citizen's lock), in order of first use."""
+    return tuple(dict.fromkeys(_PLACEHOLDER.findall(f"{_locked_citizen_sql()} {sql}")))
 
 
-def _function(sql: str, params: list[Any]) -> str | None:
-    """``SELECT * FROM <the function>(%s, …)`` for the lock and ``sql``, or None."""
-    types = tuple(_param_type(value) for value in params)
+def _numbered(sql: str, order: Sequence[str]) -> str:
+    """``sql`` with each ``%(name)s`` as ``$n``, ``n`` its place in ``order`` (and ``%%`` as ``%``)."""
+    place = {name: index for index, name in enumerate(order, 1)}
+    if "%" in _PLACEHOLDER.sub("", sql).replace("%%", ""):
+        raise ValueError("a placeholder other than %(name)s")
+    return _PLACEHOLDER.sub(lambda m: f"${place[m.group(1)]}", sql).replace("%%", "%")
+
+
+def _function(sql: str, values: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    """``SELECT * FROM <the function>(%s, …)`` for the lock and ``sql`` with the order of
+    its arguments (names of ``values``), or None."""
+    order = _names(sql)
+    types = tuple(_param_type(values[name]) for name in order)
     call = _made.get((sql, types), "")  # ``sql`` is one object per form: its hash is kept
     if call == "":
-        name = None if None in types else _make_function(sql, types)  # type: ignore[arg-type]
-        call = f"SELECT * FROM {name}({', '.join(['%s'] * len(types))})" if name else None  # noqa: S608
-        _made[(sql, types)] = call
-    return call
+        name = None if None in types else _make_function(sql, order, types)  # type: ignore[arg-type]
+        made = f"SELECT * FROM {name}({', '.join(['%s'] * len(types))})" if name else None  # noqa: S608
+        call = _made[(sql, types)] = (made, order) if made else None
+    return call  # type: ignore[return-value]
 
 
-def _make_function(sql: str, types: tuple[str, ...]) -> str | None:
+def _make_function(sql: str, order: tuple[str, ...], types: tuple[str, ...]) -> str | None:
     import psycopg
 
-    lock = citizen_lock_sql()
-    key = hashlib.sha256(f"{lock}\x00{sql}\x00{types}".encode()).hexdigest()
+    lock = _locked_citizen_sql()
+    key = hashlib.sha256(f"{lock}\x00{sql}\x00{order}\x00{types}".encode()).hexdigest()
     name = f"onestop_booking_{key[:24]}"
-    body = f"BEGIN {_numbered(lock, 1)}; RETURN QUERY {_numbered(sql, 1 + lock.count('%s'))}; END"
+    body = f"BEGIN {_numbered(lock, order)}; RETURN QUERY {_numbered(sql, order)}; END"
     if "$onestop$" in body:
         return None
     ddl = (
@@ -372,4 +445,3 @@ def _make_function(sql: str, types: tuple[str, ...]) -> str | None:
         log.warning("bookings: cannot make %s, using two statements", name, exc_info=True)
         return None
     return name
-

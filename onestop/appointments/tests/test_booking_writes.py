@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from conftest import make_staff
 from onestop.accounts.models import Role
@@ -188,3 +189,40 @@ def test_a_slot_row_deleted_behind_the_process_is_made_again(hq, idcard):
     again = services.booking_create(centre=hq, service=idcard, start=start, national_id=ids[1]).booking
     slot = Slot.objects.get(centre=hq, start=start)
     assert (again.slot_id, slot.booked, slot.capacity) == (slot.pk, 1, 2)
+
+
+def test_the_statement_sends_each_value_once_and_refuses_a_booking_unlike_its_constants(hq, idcard):
+    """The claim's values (centre, group, start, the cap's bounds, the stream) are named
+    parameters the statement uses wherever it needs them, and the columns every new booking
+    and SMS share are constants of the statement; a booking that differs is refused, not
+    written with the constants."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's")
+    from onestop.appointments import statements
+
+    CapacityOverride.objects.create(centre=hq, date=DAY, capacity=2)
+    ids = national_ids(hq.country, 2)
+    with CaptureQueriesContext(connection) as queries:
+        services.booking_create(centre=hq, service=idcard, start=baku(2026, 6, 10, 10, 0), national_id=ids[0],
+                                phone=phone(0), idempotency_key="k")
+    # (the centre's first booking may call twice: the first call finds no audit head)
+    call = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT * FROM onestop_booking_")][-1]
+    sql = next(key[0] for key, made in statements._made.items() if made and made[0].split("(")[0] in call)
+    names = statements._names(sql)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pronargs FROM pg_proc WHERE proname = %s", [call.split()[3].split("(")[0]])
+        (arguments,) = cursor.fetchone()
+    assert len(names) == len(set(names)) == arguments
+    for shared in ("centre", "group", "start", "national_id", "status", "stream", "max"):
+        assert sql.count(f"%({shared})s") >= 2, shared
+    assert "b_centre_id" not in names and "b_moves" not in names and "m_attempts" not in names
+
+    booking = Booking(centre=hq, service=idcard, group=idcard.group, start=baku(2026, 6, 10, 10, 15),
+                      end=baku(2026, 6, 10, 10, 30), national_id=ids[1], moves=1,
+                      created_at=baku(2026, 6, 9, 9, 0), updated_at=baku(2026, 6, 9, 9, 0))
+    with pytest.raises(ValueError, match="moves=0"):
+        services._write_in_one_statement(
+            booking, national_id=ids[1], planned=services.check_target(
+                centre=hq, service=idcard, start=booking.start, on_grid=True),
+            rules=services.rules_for(hq), actor=None, idempotency_key="", fingerprint="", url="")
+    assert Booking.objects.count() == 1
