@@ -102,7 +102,7 @@ def claim_params(
     ]
 
 
-def _claim_upsert_sql() -> str:
+def _claim_upsert_sql(unless: str = "") -> str:
     """The claim as an upsert of the slot's row (PostgreSQL), to be followed by more
     conditions and the ``ON CONFLICT`` part (see :func:`_statement`).
 
@@ -112,7 +112,8 @@ def _claim_upsert_sql() -> str:
     row. When the row exists, ``booked`` is raised only while under its capacity (which
     ``services.capacity_refresh`` keeps to later overrides); a second first booking of the
     slot waits for the first's commit and then takes that path. The cap is checked in the
-    ``SELECT``: a citizen at the cap neither makes nor claims the row.
+    ``SELECT``: a citizen at the cap neither makes nor claims the row. ``unless`` is a query
+    whose rows make the upsert do nothing, tested before anything else.
     """
     qn = connection.ops.quote_name
     slot, override = qn(Slot._meta.db_table), qn(CapacityOverride._meta.db_table)
@@ -128,7 +129,7 @@ def _claim_upsert_sql() -> str:
         f"{qn('end')}, {qn('capacity')}, {qn('booked')}, {qn('released')}) "
         f"SELECT %s, %s, %s, %s, p.places, 1, 0 FROM (SELECT GREATEST(0, COALESCE("
         f"{day_override('= %s')}, {day_override('IS NULL')}, %s)) AS places) p "
-        f"WHERE p.places > 0 AND {_cap_sql()}"
+        f"WHERE {f'NOT EXISTS ({unless}) AND ' if unless else ''}p.places > 0 AND {_cap_sql()}"
     )
 
 
@@ -224,7 +225,8 @@ def _statement(vendor: str, event_sql: str, event_params: int, with_key: bool, w
     # its WHERE refuses, so every refusal on a full slot would wait for the one before.
     parts = [
         f"u AS ({_named(claim_sql(), _CLAIM_NAMES)} AND {head_exists} RETURNING {qn('id')}, {qn('end')})",
-        f"i AS ({_named(_claim_upsert_sql(), _UPSERT_NAMES)} AND {head_exists} "  # noqa: S608 -- model metadata
+        # (i reads nothing more once u has claimed: its conditions stop at the first)
+        f"i AS ({_named(_claim_upsert_sql('SELECT 1 FROM u'), _UPSERT_NAMES)} AND {head_exists} "  # noqa: S608 -- model metadata
         f"AND NOT EXISTS (SELECT 1 FROM {slot} WHERE {qn('centre_id')} = %(centre)s "
         f"AND {qn('group_id')} = %(group)s AND {qn('start')} = %(start)s) "
         f"ON CONFLICT ({key}) DO UPDATE SET {qn('booked')} = {booked} + 1 "
@@ -301,6 +303,8 @@ def insert_booking(
                      message is not None)
     if booking.status != BookingStatus.BOOKED or national_id != booking.national_id:
         raise ValueError("a new booking is booked, for the citizen it was made for")
+    if booking.start.utcoffset() is None or booking.end.utcoffset() is None:
+        raise ValueError("a booking's start and end are aware date-times")
     _check_fixed(booking, _BOOKING_FIXED)
     span = timedelta(days=rules.period_days)
     values: dict[str, Any] = {
@@ -308,14 +312,15 @@ def insert_booking(
         "national_id": national_id,
         "centre": booking.centre_id,
         "group": booking.group_id,
-        "start": prep(Slot, "start", booking.start),
+        # PostgreSQL takes aware date-times and dates as they are (no field preparation)
+        "start": booking.start,
         "status": BookingStatus.BOOKED.value,
-        "from": prep(Booking, "start", booking.start - span),
-        "to": prep(Booking, "start", booking.start + span),
+        "from": booking.start - span,
+        "to": booking.start + span,
         "max": rules.max_active_per_group,
         "stream": stream,
-        "end": prep(Slot, "end", booking.end),
-        "day": prep(CapacityOverride, "date", day),
+        "end": booking.end,
+        "day": day,
         "planned": planned_places,
     }
     _own_values(booking, _own("b_", Booking, _CLAIMED, _BOOKING_SHARED, _BOOKING_FIXED), values)

@@ -1,0 +1,45 @@
+"""DRF's content negotiation, remembered per Accept header.
+
+Every API answer picks its renderer from the request's ``Accept`` header. DRF parses the
+header and matches it against each renderer's media type on every request, which cost a
+few per cent of a booking's CPU; clients send the same few headers again and again. The
+choice depends only on the header and the view's renderers (when no format is asked for
+in the URL), so each process remembers it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from rest_framework.negotiation import DefaultContentNegotiation
+
+
+class CachedContentNegotiation(DefaultContentNegotiation):
+    def select_renderer(self, request, renderers, format_suffix=None):
+        format_param = self.settings.URL_FORMAT_OVERRIDE
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if format_suffix or (format_param and format_param in request.query_params) or len(accept) > 200:
+            return super().select_renderer(request, renderers, format_suffix)
+        chosen = _chosen(accept, tuple(type(renderer) for renderer in renderers))
+        if chosen is None:  # nothing acceptable: DRF raises its 406
+            return super().select_renderer(request, renderers, format_suffix)
+        index, media_type = chosen
+        return renderers[index], media_type
+
+
+class _Request:
+    """The part of a request DRF's negotiation reads, for an Accept header alone."""
+
+    def __init__(self, accept: str) -> None:
+        self.META = {"HTTP_ACCEPT": accept}
+        self.query_params: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=256)
+def _chosen(accept: str, renderer_classes: tuple[type, ...]) -> tuple[int, str] | None:
+    renderers = [cls() for cls in renderer_classes]
+    try:
+        renderer, media_type = DefaultContentNegotiation().select_renderer(_Request(accept), renderers)
+    except Exception:  # noqa: BLE001 -- NotAcceptable: let the request raise it itself
+        return None
+    return renderers.index(renderer), media_type

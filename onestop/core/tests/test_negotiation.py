@@ -1,0 +1,62 @@
+"""The remembered content negotiation picks what DRF's own picks, 406 included."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer, StaticHTMLRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from onestop.core.negotiation import CachedContentNegotiation
+
+ACCEPTS = [
+    None,
+    "*/*",
+    "application/json",
+    "application/problem+json",
+    "text/html",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "application/json; indent=4",
+    "application/*",
+    "image/png",
+    "text/csv",
+]
+RENDERER_SETS = [
+    (JSONRenderer, BrowsableAPIRenderer),
+    (JSONRenderer,),
+    (StaticHTMLRenderer,),
+]
+
+
+def _request(accept, query=""):
+    extra = {} if accept is None else {"HTTP_ACCEPT": accept}
+    return Request(APIRequestFactory().get(f"/api/v1/x/{query}", **extra))
+
+
+def _pick(negotiation, accept, classes, query="", suffix=None):
+    renderers = [cls() for cls in classes]
+    try:
+        renderer, media_type = negotiation.select_renderer(_request(accept, query), renderers, suffix)
+    except NotAcceptable:
+        return "406"
+    except Http404:  # a format no renderer has
+        return "404"
+    return type(renderer), media_type
+
+
+@pytest.mark.parametrize("classes", RENDERER_SETS)
+@pytest.mark.parametrize("accept", ACCEPTS)
+def test_the_remembered_choice_is_drfs_choice(accept, classes):
+    expected = _pick(DefaultContentNegotiation(), accept, classes)
+    for _ in range(2):  # the first call fills the memory, the second reads it
+        assert _pick(CachedContentNegotiation(), accept, classes) == expected
+
+
+def test_a_format_in_the_url_is_negotiated_as_drf_does():
+    classes = (JSONRenderer, BrowsableAPIRenderer)
+    for query, suffix in (("?format=api", None), ("?format=json", None), ("", "json"), ("?format=xml", None)):
+        expected = _pick(DefaultContentNegotiation(), "application/json", classes, query, suffix)
+        assert _pick(CachedContentNegotiation(), "application/json", classes, query, suffix) == expected
