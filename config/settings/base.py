@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "onestop.accounts.middleware.AdminTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "onestop.web.middleware.PageMessageMiddleware",  # Django's, skipped under /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]

@@ -15,6 +15,10 @@ class AdminTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # The path first: an API request (tokens, or none) never needs the session's user,
+        # which would otherwise be loaded here for every kiosk ticket and booking.
+        if request.path.startswith(self.EXEMPT_PREFIXES) or request.path.startswith("/api/"):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None
@@ -22,8 +26,6 @@ class AdminTwoFactorMiddleware:
             and not settings.ONESTOP_DEMO
             and getattr(user, "needs_two_factor", False)
             and not user.is_verified()
-            and not request.path.startswith(self.EXEMPT_PREFIXES)
-            and not request.path.startswith("/api/")
         ):
             return redirect(f"/accounts/two-factor/?next={request.path}")
         return self.get_response(request)

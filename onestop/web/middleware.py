@@ -5,6 +5,7 @@ the browser's preference is kept when the pack offers it, else the pack's defaul
 """
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.utils import translation
 
 
@@ -38,3 +39,16 @@ class PackLanguageMiddleware:
         if chosen:
             response.headers.setdefault("Content-Language", chosen)
         return response
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's one-time messages ("Saved.") for pages only.
+
+    The API never shows one, so a request under ``/api/`` skips building the message
+    storage (a cookie and a session store) and, with it, the update of both on its way out.
+    """
+
+    def process_request(self, request):
+        if request.path.startswith("/api/"):
+            return
+        super().process_request(request)
