@@ -53,9 +53,9 @@ class GroupCapacity:
 class CountryReference:
     """What bookings and slot listings read of a country's halls, in one snapshot.
 
-    Built in four queries for the whole country, not per centre and group: a country has
-    hundreds of centre × group lanes, and built lane by lane every process would rebuild
-    each of them every :data:`INPUT_CACHE_SECONDS`.
+    Built in five queries (four, and the routes of mobile units) for the whole country, not
+    per centre and group: a country has hundreds of centre × group lanes, and built lane by
+    lane every process would rebuild each of them every :data:`INPUT_CACHE_SECONDS`.
     """
 
     centres: dict[str, Centre]  # open centres by code, with their country and route
