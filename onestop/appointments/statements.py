@@ -306,23 +306,19 @@ def insert_booking(
     if booking.start.utcoffset() is None or booking.end.utcoffset() is None:
         raise ValueError("a booking's start and end are aware date-times")
     _check_fixed(booking, _BOOKING_FIXED)
-    span = timedelta(days=rules.period_days)
     values: dict[str, Any] = {
         "country": booking.centre.country_id,
-        "national_id": national_id,
         "centre": booking.centre_id,
-        "group": booking.group_id,
         # PostgreSQL takes aware date-times and dates as they are (no field preparation)
         "start": booking.start,
-        "status": BookingStatus.BOOKED.value,
-        "from": booking.start - span,
-        "to": booking.start + span,
-        "max": rules.max_active_per_group,
         "stream": stream,
         "end": booking.end,
         "day": day,
         "planned": planned_places,
     }
+    # the cap's values, named as the statement names them (national ID, group, status, bounds)
+    values.update(zip(_CAP_NAMES, _cap_params(group_id=booking.group_id, start=booking.start,
+                                              national_id=national_id, rules=rules), strict=True))
     _own_values(booking, _own("b_", Booking, _CLAIMED, _BOOKING_SHARED, _BOOKING_FIXED), values)
     for index, value in enumerate(event_params):
         values[f"e{index}"] = value
