@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from django.http.request import HttpHeaders
 from rest_framework.negotiation import DefaultContentNegotiation
 
 
@@ -28,10 +29,14 @@ class CachedContentNegotiation(DefaultContentNegotiation):
 
 
 class _Request:
-    """The part of a request DRF's negotiation reads, for an Accept header alone."""
+    """The part of a request DRF's negotiation reads, for an Accept header alone.
+
+    DRF up to 3.17 reads the header from ``META``, 3.18 from ``headers``: both are given.
+    """
 
     def __init__(self, accept: str) -> None:
         self.META = {"HTTP_ACCEPT": accept}
+        self.headers = HttpHeaders(self.META)
         self.query_params: dict[str, str] = {}
 
 

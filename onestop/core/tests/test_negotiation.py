@@ -60,3 +60,27 @@ def test_a_format_in_the_url_is_negotiated_as_drf_does():
     for query, suffix in (("?format=api", None), ("?format=json", None), ("", "json"), ("?format=xml", None)):
         expected = _pick(DefaultContentNegotiation(), "application/json", classes, query, suffix)
         assert _pick(CachedContentNegotiation(), "application/json", classes, query, suffix) == expected
+
+
+@pytest.mark.parametrize("classes", RENDERER_SETS)
+@pytest.mark.parametrize("accept", ACCEPTS)
+def test_a_header_seen_before_is_not_negotiated_again(accept, classes, monkeypatch):
+    """The memory is used: the second request with an acceptable header never reaches DRF's
+    negotiation (its stand-in request has to offer whatever DRF's version reads)."""
+    from onestop.core import negotiation
+
+    expected = _pick(DefaultContentNegotiation(), accept, classes)
+    calls: list[str | None] = []
+    drf_select = DefaultContentNegotiation.select_renderer
+
+    def counted(self, request, renderers, format_suffix=None):
+        calls.append(accept)
+        return drf_select(self, request, renderers, format_suffix)
+
+    monkeypatch.setattr(DefaultContentNegotiation, "select_renderer", counted)
+    negotiation._chosen.cache_clear()
+    first = 2 if expected == "406" else 1  # nothing acceptable: DRF itself then raises its 406
+    assert _pick(CachedContentNegotiation(), accept, classes) == expected
+    assert len(calls) == first  # worked out once, for the memory
+    assert _pick(CachedContentNegotiation(), accept, classes) == expected
+    assert len(calls) == first + (1 if expected == "406" else 0)  # the 406 again, by DRF; else remembered
