@@ -27,6 +27,13 @@ Phases (each a fixed number of requests spread over ``--clients`` connections):
    centre, far more requests than places: exactly ``hot_slots x hot_capacity`` may
    succeed, every other answer must be a 409.
 
+Each phase also reports how busy the whole machine was while it ran (``/proc/stat``):
+``machine_busy`` (share of both cores), ``machine_steal`` (share taken by the host) and
+``machine_cpu_ms_per_request`` (the CPU of everything on the machine, server, PostgreSQL,
+Redis and this generator, divided by the phase's requests). The last tells what a
+request cost on this run, and how much of the machine was left over, on a virtual machine
+whose speed varies from hour to hour.
+
 The booking codes received are written to the result file for the integrity check.
 """
 
@@ -35,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -48,6 +56,21 @@ def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))
     return ordered[index]
+
+
+def machine_cpu() -> tuple[float, float, float] | None:
+    """Seconds of CPU the whole machine spent busy, in all, and stolen by the host, so far
+    (``/proc/stat``; ``None`` where there is none). Everything on the machine counts: the
+    server, PostgreSQL, Redis and this load generator."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = user + nice + system + irq + softirq
+    return busy / tick, (busy + idle + iowait + steal) / tick, steal / tick
 
 
 class Connection:
@@ -123,6 +146,28 @@ class Phase:
     statuses: Counter = field(default_factory=Counter)
     codes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cpu_start: tuple[float, float, float] | None = None
+    cpu_end: tuple[float, float, float] | None = None
+
+    def start_meter(self) -> None:
+        self.cpu_start = machine_cpu()
+
+    def stop_meter(self) -> None:
+        self.cpu_end = machine_cpu()
+
+    def machine(self) -> dict:
+        """How busy the machine was during the phase, and its CPU per request."""
+        if self.cpu_start is None or self.cpu_end is None:
+            return {}
+        busy, total, steal = (
+            end - start for start, end in zip(self.cpu_start, self.cpu_end, strict=True)
+        )
+        requests = len(self.latencies_ms)
+        return {
+            "machine_busy": round(busy / total, 3) if total else None,
+            "machine_steal": round(steal / total, 3) if total else None,
+            "machine_cpu_ms_per_request": round(busy * 1000 / requests, 2) if requests else None,
+        }
 
     def record(self, method: str, status: int, payload: bytes, latency_ms: float) -> None:
         self.latencies_ms.append(latency_ms)
@@ -151,6 +196,7 @@ class Phase:
             "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "errors": self.errors[:5],
+            **self.machine(),
         }
 
 
@@ -172,9 +218,11 @@ async def run_phase(
                 continue
             phase.record(method, status, payload, (time.perf_counter() - started) * 1000)
 
+    phase.start_meter()
     started = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in connections))
     phase.seconds = time.perf_counter() - started
+    phase.stop_meter()
     for connection in connections:
         connection.close()
     return phase
@@ -211,6 +259,7 @@ async def run_at_rate(
             idle.put_nowait(connection)
         phase.record(method, status, payload, (loop.time() - due) * 1000)
 
+    phase.start_meter()
     started = loop.time()
     for index, (method, path, body) in enumerate(requests):
         due = started + index / rate
@@ -222,6 +271,7 @@ async def run_at_rate(
         task.add_done_callback(pending.discard)
     await asyncio.gather(*pending)
     phase.seconds = loop.time() - started
+    phase.stop_meter()
     for connection in opened:
         connection.close()
     return phase
