@@ -10,9 +10,13 @@ in the URL), so each process remembers it.
 from __future__ import annotations
 
 import functools
+import logging
 
 from django.http.request import HttpHeaders
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
+
+log = logging.getLogger(__name__)
 
 
 class CachedContentNegotiation(DefaultContentNegotiation):
@@ -45,6 +49,9 @@ def _chosen(accept: str, renderer_classes: tuple[type, ...]) -> tuple[int, str] 
     renderers = [cls() for cls in renderer_classes]
     try:
         renderer, media_type = DefaultContentNegotiation().select_renderer(_Request(accept), renderers)
-    except Exception:  # noqa: BLE001 -- NotAcceptable: let the request raise it itself
+    except NotAcceptable:  # the request raises it itself, with DRF's own answer
+        return None
+    except Exception:  # noqa: BLE001 -- e.g. a DRF that reads more of the request: DRF decides
+        log.warning("content negotiation: cannot remember the choice for %r", accept, exc_info=True)
         return None
     return renderers.index(renderer), media_type

@@ -84,3 +84,21 @@ def test_a_header_seen_before_is_not_negotiated_again(accept, classes, monkeypat
     assert len(calls) == first  # worked out once, for the memory
     assert _pick(CachedContentNegotiation(), accept, classes) == expected
     assert len(calls) == first + (1 if expected == "406" else 0)  # the 406 again, by DRF; else remembered
+
+
+def test_a_choice_that_cannot_be_remembered_is_left_to_drf_and_logged(monkeypatch, caplog):
+    """Should DRF one day read more of the request than the memory's stand-in offers, every
+    request is still negotiated (by DRF), and the log says why the memory is not used."""
+    from onestop.core import negotiation
+
+    class Bare:
+        def __init__(self, accept: str) -> None:
+            self.META = {"HTTP_ACCEPT": accept}  # no headers, no query_params
+
+    monkeypatch.setattr(negotiation, "_Request", Bare)
+    negotiation._chosen.cache_clear()
+    classes = (JSONRenderer, BrowsableAPIRenderer)
+    with caplog.at_level("WARNING", logger="onestop.core.negotiation"):
+        assert _pick(CachedContentNegotiation(), "application/json", classes) == (JSONRenderer, "application/json")
+    assert "cannot remember the choice for 'application/json'" in caplog.text
+    negotiation._chosen.cache_clear()
