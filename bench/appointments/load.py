@@ -367,6 +367,46 @@ def main() -> None:
     for name in ("listing", "booking", "booking_at_rate", "contention"):
         if result[name] is not None:
             print(name, json.dumps(result[name]))
+    for line in verdict(result):
+        print(line)
+
+
+LISTINGS_TARGET = 600.0  # slot listings per second
+BOOKINGS_TARGET = 400.0  # bookings per second offered ...
+P99_TARGET_MS = 100.0  # ... each answered within this, at the 99th percentile
+
+
+def verdict(result: dict) -> list[str]:
+    """The targets of the booking benchmark, met or not, by this run's figures.
+
+    Bookings: at least ``BOOKINGS_TARGET`` a second offered open-loop, every one of them
+    created, with p99 under ``P99_TARGET_MS`` (latency from when each was due). Integrity is
+    integrity.py's verdict, printed after this one.
+    """
+    lines = []
+    listing = result["listing"]
+    if listing["requests"]:
+        met = listing["requests_per_s"] >= LISTINGS_TARGET
+        lines.append(
+            f"target: slot listings >= {LISTINGS_TARGET:.0f}/s: {'met' if met else 'NOT MET'} "
+            f"({listing['requests_per_s']}/s, p99 {listing['p99_ms']} ms)"
+        )
+    at_rate = result["booking_at_rate"]
+    if at_rate is None:
+        lines.append("target: bookings: not measured (RATE=0 leaves the open-loop phase out)")
+        return lines
+    created = at_rate["statuses"].get("201", 0)
+    met = (
+        at_rate["offered_per_s"] >= BOOKINGS_TARGET
+        and created == at_rate["requests"] > 0
+        and at_rate["p99_ms"] < P99_TARGET_MS
+    )
+    lines.append(
+        f"target: {BOOKINGS_TARGET:.0f} bookings/s offered, all created, p99 < {P99_TARGET_MS:.0f} ms: "
+        f"{'met' if met else 'NOT MET'} ({at_rate['offered_per_s']}/s offered, {created} of "
+        f"{at_rate['requests']} created at {at_rate['created_per_s']}/s, p99 {at_rate['p99_ms']} ms)"
+    )
+    return lines
 
 
 if __name__ == "__main__":
