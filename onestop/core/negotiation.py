@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import logging
 
-from django.http.request import HttpHeaders
+from django.http import HttpRequest
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +33,25 @@ class CachedContentNegotiation(DefaultContentNegotiation):
         return renderers[index], media_type
 
 
-class _Request:
-    """The part of a request DRF's negotiation reads, for an Accept header alone.
+def _request(accept: str) -> Request:
+    """A request with nothing but an Accept header, for DRF to negotiate on.
 
-    DRF up to 3.17 reads the header from ``META``, 3.18 from ``headers``: both are given.
+    A real (empty) request rather than a stand-in, so that it offers whatever DRF's version
+    reads: DRF 3.18 reads ``headers`` where the versions before it read ``META``.
     """
-
-    def __init__(self, accept: str) -> None:
-        self.META = {"HTTP_ACCEPT": accept}
-        self.headers = HttpHeaders(self.META)
-        self.query_params: dict[str, str] = {}
+    django_request = HttpRequest()
+    django_request.META["HTTP_ACCEPT"] = accept
+    return Request(django_request)
 
 
 @functools.lru_cache(maxsize=256)
 def _chosen(accept: str, renderer_classes: tuple[type, ...]) -> tuple[int, str] | None:
     renderers = [cls() for cls in renderer_classes]
     try:
-        renderer, media_type = DefaultContentNegotiation().select_renderer(_Request(accept), renderers)
+        renderer, media_type = DefaultContentNegotiation().select_renderer(_request(accept), renderers)
     except NotAcceptable:  # the request raises it itself, with DRF's own answer
         return None
-    except Exception:  # noqa: BLE001 -- e.g. a DRF that reads more of the request: DRF decides
+    except Exception:  # noqa: BLE001 -- whatever stops it, DRF decides on the real request
         log.warning("content negotiation: cannot remember the choice for %r", accept, exc_info=True)
         return None
     return renderers.index(renderer), media_type
